@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Regenerates all code from proto/: TypeScript into gen/ (buf + protoc-gen-es),
+# Python grpcio stubs into clients/python/gen/ (grpcio-tools, which buf cannot drive).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npx buf lint
+npx buf generate
+
+python="${PYTHON:-.venv/bin/python}"
+out=clients/python/gen
+rm -rf "$out"
+mkdir -p "$out"
+"$python" -m grpc_tools.protoc -I proto \
+  --python_out="$out" --pyi_out="$out" --grpc_python_out="$out" \
+  $(cd proto && find gym -name '*.proto' | sort)
