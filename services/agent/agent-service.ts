@@ -1,0 +1,31 @@
+// AgentService: runs one rollout per call with the configured agent kind.
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { AgentService, RunStreamResponseSchema, type RunStreamResponse } from "../../gen/gym/v1/agent_pb.js";
+import type { Item } from "../../gen/gym/v1/responses_pb.js";
+import { AsyncQueue } from "../mesh/async-queue.js";
+import { runSimpleAgent, type AgentDeps } from "./simple-agent.js";
+
+export function createAgentService(deps: AgentDeps): ServiceImpl<typeof AgentService> {
+  return {
+    async run(req, ctx) {
+      if (!req.task) throw new ConnectError("RunRequest.task is required", Code.InvalidArgument);
+      const rollout = await runSimpleAgent(deps, req.task, req.rolloutId, { signal: ctx.signal, timeoutMs: ctx.timeoutMs() });
+      return { rollout };
+    },
+
+    async *runStream(req, ctx): AsyncGenerator<RunStreamResponse> {
+      if (!req.task) throw new ConnectError("RunStreamRequest.task is required", Code.InvalidArgument);
+      const events = new AsyncQueue<RunStreamResponse>();
+      const onItem = (item: Item) => events.push(create(RunStreamResponseSchema, { event: { case: "item", value: item } }));
+      runSimpleAgent(deps, req.task, req.rolloutId, { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), onItem }).then(
+        (rollout) => {
+          events.push(create(RunStreamResponseSchema, { event: { case: "rollout", value: rollout } }));
+          events.end();
+        },
+        (err) => events.fail(err),
+      );
+      yield* events;
+    },
+  };
+}

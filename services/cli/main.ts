@@ -1,0 +1,93 @@
+// The `gym` command.
+import { Command, InvalidArgumentError } from "commander";
+import { RolloutService } from "../../gen/gym/v1/rollout_pb.js";
+import { clientFor } from "../mesh/clients.js";
+import { ConfigError, DEFAULT_CONFIG, loadConfig } from "../mesh/config.js";
+import { startMesh, type RunningMesh } from "../mesh/start.js";
+import { collectFile } from "../rollout/collector.js";
+
+const program = new Command("gym").description("gym-mesh: RL environments for LLMs as a gRPC service mesh");
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number of at least 1");
+  return n;
+};
+
+async function startFromConfig(file: string): Promise<RunningMesh> {
+  return startMesh(loadConfig(file));
+}
+
+program
+  .command("serve")
+  .description("start the instances of a config, one port each, until SIGTERM")
+  .option("-c, --config <file>", "mesh config (YAML)", DEFAULT_CONFIG)
+  .action(async (opts: { config: string }) => {
+    const mesh = await startFromConfig(opts.config);
+    const width = Math.max(...mesh.instances.map((i) => i.name.length));
+    for (const inst of mesh.instances) console.log(`${inst.name.padEnd(width)}  ${inst.service.padEnd(27)}  ${inst.url}`);
+    console.log("ready");
+    const stop = async () => {
+      await mesh.close();
+      process.exit(0);
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+
+program
+  .command("collect")
+  .description("run a JSONL dataset of tasks through the mesh and write one line per rollout")
+  .requiredOption("-i, --input <file>", "tasks: NeMo Gym JSONL rows with responses_create_params")
+  .requiredOption("-o, --output <file>", "rollouts JSONL (failures go to <stem>_failures.jsonl)")
+  .option("-a, --agent <name>", "agent instance (rows with agent_ref use theirs)")
+  .option("--num-repeats <n>", "rollouts per task", positiveInt, 1)
+  .option("--limit <n>", "only the first n tasks", positiveInt)
+  .option("--concurrency <n>", "rollouts in flight at once", positiveInt, 64)
+  .option("-c, --config <file>", "mesh config to start in this process", DEFAULT_CONFIG)
+  .option("--url <url>", "use a running rollout service instead of starting the config")
+  .action(
+    async (opts: {
+      input: string;
+      output: string;
+      agent?: string;
+      numRepeats: number;
+      limit?: number;
+      concurrency: number;
+      config: string;
+      url?: string;
+    }) => {
+      let mesh: RunningMesh | undefined;
+      let url = opts.url;
+      if (!url) {
+        mesh = await startFromConfig(opts.config);
+        const rollout = mesh.instances.find((i) => i.kind === "rollout");
+        if (!rollout) throw new ConfigError(`${opts.config}: no instance of kind rollout to collect with`);
+        url = rollout.url;
+      }
+      try {
+        const summary = await collectFile({
+          client: clientFor(RolloutService, url),
+          agent: opts.agent,
+          input: opts.input,
+          output: opts.output,
+          numRepeats: opts.numRepeats,
+          limit: opts.limit,
+          concurrency: opts.concurrency,
+        });
+        console.log(
+          `${summary.rollouts} rollouts, mean reward ${summary.meanReward.toFixed(4)}, ` +
+            `${summary.failures} failed, ${(summary.elapsedMs / 1000).toFixed(2)} s`,
+        );
+        console.log(`rollouts: ${opts.output}`);
+        if (summary.failures > 0) console.log(`failures: ${summary.failuresFile}`);
+      } finally {
+        await mesh?.close();
+      }
+    },
+  );
+
+program.parseAsync().catch((err: Error) => {
+  console.error(`gym: ${err instanceof ConfigError ? err.message : (err.stack ?? err.message)}`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});

@@ -1,0 +1,134 @@
+// Hosts one service instance on one port: gRPC, gRPC-Web and Connect over
+// HTTP/2 cleartext (h2c) and HTTP/1.1, plus health and reflection, plus any
+// plain HTTP routes the instance adds (the fallback).
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { AddressInfo } from "node:net";
+import type { DescService } from "@bufbuild/protobuf";
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { HealthStatus, registerHealth } from "./health.js";
+import { registerReflection } from "./reflection.js";
+import { log } from "./log.js";
+
+// The HTTP/2 connection preface starts with these bytes; no HTTP/1 method does.
+const H2_PREFACE_START = Buffer.from("PRI ");
+
+/** A plain HTTP handler for both HTTP/1.1 and HTTP/2 requests. */
+export type HttpHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
+
+export interface HostedService {
+  service: DescService;
+  register(router: ConnectRouter): void;
+}
+
+/** A service with its implementation, ready to be served. */
+export function hosted<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): HostedService {
+  return { service, register: (router) => router.service(service, impl) };
+}
+
+export interface ServeOptions {
+  /** Instance name, for logs. */
+  name: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  services: HostedService[];
+  /** Plain HTTP routes (e.g. the OpenAI face); called for paths no RPC matches. */
+  fallback?: HttpHandler;
+  /** How long SIGTERM-style shutdown waits for in-flight calls before cutting them. */
+  drainTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  name: string;
+  url: string;
+  port: number;
+  health: HealthStatus;
+  /** Stops accepting, lets in-flight calls finish (up to the drain timeout), then closes. */
+  close(): Promise<void>;
+}
+
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const health = new HealthStatus();
+  for (const { service } of options.services) health.set(service.typeName, "SERVING");
+
+  const routes = (router: ConnectRouter) => {
+    for (const hostedService of options.services) hostedService.register(router);
+    registerHealth(router, health);
+    registerReflection(
+      router,
+      options.services.map((s) => s.service),
+    );
+  };
+  const adapter = connectNodeAdapter({ routes, fallback: options.fallback });
+
+  // Count in-flight requests so shutdown can wait for them.
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    inFlight++;
+    res.once("close", () => {
+      inFlight--;
+      if (inFlight === 0) drained?.();
+    });
+    (adapter as (rq: typeof req, rs: typeof res) => void)(req, res);
+  };
+
+  const h1 = http.createServer(handler);
+  const h2 = http2.createServer({}, handler);
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+
+  // One port for both protocols: look at the first bytes of each connection.
+  const tcp = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.once("data", (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      const n = Math.min(first.length, H2_PREFACE_START.length);
+      const isH2 = first.subarray(0, n).equals(H2_PREFACE_START.subarray(0, n));
+      if (isH2) {
+        // http2 reads the unshifted bytes itself, then consumes the socket natively.
+        h2.emit("connection", socket);
+      } else {
+        h1.emit("connection", socket);
+        socket.resume();
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    tcp.once("error", reject);
+    tcp.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (tcp.address() as AddressInfo).port;
+  const url = `http://${host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      health.shutdown();
+      tcp.close();
+      for (const session of sessions) session.close(); // GOAWAY: no new streams
+      h1.closeIdleConnections();
+      if (inFlight > 0) {
+        const timeout = options.drainTimeoutMs ?? 30_000;
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, timeout).unref();
+        });
+      }
+      for (const socket of sockets) socket.destroy();
+      log.info("server_closed", { instance: options.name });
+    })());
+
+  return { name: options.name, url, port, health, close };
+}

@@ -1,0 +1,89 @@
+// RolloutService: many rollouts over one bidirectional stream. Tasks come in,
+// results go out as they finish. A failed rollout is a result with an error,
+// never a broken stream and never a reward.
+import { setMaxListeners } from "node:events";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
+import type { AgentService } from "../../gen/gym/v1/agent_pb.js";
+import {
+  CollectResponseSchema,
+  RolloutErrorSchema,
+  RolloutService,
+  type CollectRequest,
+  type CollectResponse,
+} from "../../gen/gym/v1/rollout_pb.js";
+import { AsyncQueue } from "../mesh/async-queue.js";
+
+export interface RolloutDeps {
+  /** Agent clients by instance name. */
+  agents: Map<string, Client<typeof AgentService>>;
+  defaultAgent?: string;
+  /** Rollouts in flight per stream; the stream stops reading tasks at the cap. */
+  maxInFlight: number;
+}
+
+export function createRolloutService(deps: RolloutDeps): ServiceImpl<typeof RolloutService> {
+  return {
+    async *collect(requests, ctx): AsyncGenerator<CollectResponse> {
+      // Every rollout of the stream listens on its signal: lift Node's listener warning.
+      setMaxListeners(0, ctx.signal);
+      const results = new AsyncQueue<CollectResponse>();
+      let inFlight = 0;
+      let slotFreed: (() => void) | undefined;
+
+      const finish = (req: CollectRequest, agent: string, repeatIndex: number, outcome: CollectResponse["outcome"]) => {
+        results.push(create(CollectResponseSchema, { taskId: req.taskId, repeatIndex, agent, outcome }));
+      };
+      const fail = (req: CollectRequest, agent: string, repeatIndex: number, err: unknown) => {
+        const error = ConnectError.from(err);
+        finish(req, agent, repeatIndex, {
+          case: "error",
+          value: create(RolloutErrorSchema, { code: codeName(error.code), message: error.rawMessage }),
+        });
+      };
+
+      const runOne = async (req: CollectRequest, agentName: string, repeatIndex: number) => {
+        try {
+          const agent = deps.agents.get(agentName);
+          if (!agent) {
+            throw new ConnectError(`unknown agent "${agentName}" (agents: ${[...deps.agents.keys()].join(", ") || "none"})`, Code.NotFound);
+          }
+          if (!req.task?.responsesCreateParams) {
+            throw new ConnectError(`task ${req.taskId}: no responses_create_params`, Code.InvalidArgument);
+          }
+          const rolloutId = `${req.taskId}/${repeatIndex}`;
+          const { rollout } = await agent.run({ task: req.task, rolloutId }, { signal: ctx.signal });
+          finish(req, agentName, repeatIndex, { case: "rollout", value: rollout! });
+        } catch (err) {
+          fail(req, agentName, repeatIndex, err);
+        } finally {
+          inFlight--;
+          slotFreed?.();
+        }
+      };
+
+      // Reads tasks while there is room, so a fast sender cannot flood memory.
+      const reader = (async () => {
+        for await (const req of requests) {
+          const agentName = req.agent || deps.defaultAgent || "";
+          for (let repeat = 0; repeat < Math.max(1, req.numRepeats); repeat++) {
+            while (inFlight >= deps.maxInFlight) await new Promise<void>((r) => (slotFreed = r));
+            inFlight++;
+            void runOne(req, agentName, repeat);
+          }
+        }
+        while (inFlight > 0) await new Promise<void>((r) => (slotFreed = r));
+      })();
+      reader.then(
+        () => results.end(),
+        (err) => results.fail(err),
+      );
+      yield* results;
+    },
+  };
+}
+
+/** "invalid_argument", "not_found"...: the gRPC code names as status strings use them. */
+export function codeName(code: Code): string {
+  return Code[code]!.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+}
