@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 npx buf lint
 npx buf generate
 
-python="${PYTHON:-.venv/bin/python}"
+python=$(bash scripts/python-env.sh)
 out=clients/python/gen
 rm -rf "$out"
 mkdir -p "$out"

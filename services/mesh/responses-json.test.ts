@@ -143,7 +143,11 @@ describe("NeMo Gym shared data round-trips", () => {
   });
 
   it("puts a task row's other fields in extra and reads typed fields", () => {
-    const r = ROWS.find((x) => x.name.startsWith("example_single_tool_call/example_rollouts"))!;
+    const r = ROWS.find((x) => {
+      const out = (x.row.response as JsonObject | undefined)?.output;
+      return Array.isArray(out) && out.some((i) => (i as JsonObject).type === "function_call");
+    })!;
+    expect(r).toBeDefined();
     const { task, response } = split(r.row);
     const t = taskFromJson(task);
     expect(Object.keys(t.extra ?? {})).not.toContain("responses_create_params");
@@ -237,13 +241,14 @@ describe("items", () => {
   });
 
   it("preserves presence of output_text annotations and logprobs", () => {
-    for (const part of [
+    const parts: JsonObject[] = [
       { type: "output_text", text: "a" },
       { type: "output_text", text: "a", annotations: [] },
       { type: "output_text", text: "a", annotations: [], logprobs: [] },
       { type: "output_text", text: "a", annotations: [{ type: "url_citation", url: "u" }], logprobs: null },
       { type: "output_text", text: "", logprobs: [{ token: "a", logprob: -0.25, top_logprobs: [] }] },
-    ]) {
+    ];
+    for (const part of parts) {
       const json = { type: "message", role: "assistant", content: [part] };
       expect(itemRoundTrip(json)).toStrictEqual(json);
     }

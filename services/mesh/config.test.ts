@@ -1,0 +1,86 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEFAULT_CONFIG, loadConfig } from "./config.js";
+
+function writeConfig(text: string, envYaml?: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gym-config-"));
+  const file = path.join(dir, "mesh.yaml");
+  fs.writeFileSync(file, text);
+  if (envYaml !== undefined) fs.writeFileSync(path.join(dir, "env.yaml"), envYaml);
+  return file;
+}
+
+const valid = `
+instances:
+  mock:
+    kind: mock_model
+  policy_model:
+    kind: model
+    base_url: \${POLICY_BASE_URL}
+    api_key: \${POLICY_API_KEY}
+    model: \${POLICY_MODEL_NAME:-gpt-test}
+  env:
+    kind: resources
+    environment: example_single_tool_call
+  env_agent:
+    kind: agent
+    model: policy_model
+    resources: env
+    max_steps: \${MAX_STEPS}
+`;
+
+describe("loadConfig", () => {
+  it("loads the default config with the mock model", () => {
+    const config = loadConfig(DEFAULT_CONFIG, {});
+    expect(config.instances.policy_model).toMatchObject({ kind: "model", base_url: "mock_openai", model: "mock" });
+    expect(config.instances.example_single_tool_call_simple_agent).toMatchObject({ kind: "agent", max_steps: 10 });
+  });
+
+  it("substitutes ${VAR} from the environment, with defaults, and keeps numbers numbers", () => {
+    const file = writeConfig(valid);
+    const config = loadConfig(file, { POLICY_BASE_URL: "http://vllm:8000/v1", POLICY_API_KEY: "sk-test", MAX_STEPS: "3" });
+    expect(config.instances.policy_model).toMatchObject({ base_url: "http://vllm:8000/v1", api_key: "sk-test", model: "gpt-test" });
+    expect(config.instances.env_agent).toMatchObject({ max_steps: 3 });
+  });
+
+  it("reads secrets from env.yaml beside the config; the environment wins", () => {
+    const file = writeConfig(valid, "POLICY_BASE_URL: http://from-env-yaml/v1\nPOLICY_API_KEY: sk-yaml\nMAX_STEPS: 5\n");
+    const config = loadConfig(file, { POLICY_API_KEY: "sk-env" });
+    expect(config.instances.policy_model).toMatchObject({ base_url: "http://from-env-yaml/v1", api_key: "sk-env" });
+    expect(config.instances.env_agent).toMatchObject({ max_steps: 5 });
+  });
+
+  it("names the file, the field and the variable when a variable is unset", () => {
+    const file = writeConfig(valid);
+    expect(() => loadConfig(file, { POLICY_BASE_URL: "http://x/v1", MAX_STEPS: "1" })).toThrow(
+      `${file}: instances.policy_model.api_key: \${POLICY_API_KEY} is not set`,
+    );
+  });
+
+  it("names the path of a bad field and why", () => {
+    const file = writeConfig("instances:\n  a:\n    kind: agent\n    model: m\n    resources: r\n    max_steps: -1\n");
+    expect(() => loadConfig(file, {})).toThrow(ConfigError);
+    expect(() => loadConfig(file, {})).toThrow(/instances\.a\.max_steps: .*>=0/);
+  });
+
+  it("rejects unknown fields and kinds", () => {
+    const typo = writeConfig("instances:\n  m:\n    kind: mock_model\n    prot: 8080\n");
+    expect(() => loadConfig(typo, {})).toThrow(/instances\.m: .*prot/);
+    const kind = writeConfig("instances:\n  m:\n    kind: teleporter\n");
+    expect(() => loadConfig(kind, {})).toThrow(/instances\.m\.kind/);
+  });
+
+  it("checks that references name instances of the right kind", () => {
+    const file = writeConfig(valid.replace("resources: env", "resources: policy_model"));
+    expect(() => loadConfig(file, { POLICY_BASE_URL: "http://x/v1", POLICY_API_KEY: "k", MAX_STEPS: "1" })).toThrow(
+      'instances.env_agent.resources: "policy_model" is not a resources instance',
+    );
+  });
+
+  it("reports a missing file and bad YAML", () => {
+    expect(() => loadConfig("/nonexistent/mesh.yaml", {})).toThrow(/\/nonexistent\/mesh.yaml: cannot read/);
+    expect(() => loadConfig(writeConfig("instances: [\n"), {})).toThrow(/not valid YAML/);
+  });
+});
