@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { RolloutService } from "../../gen/gym/v1/rollout_pb.js";
 import { clientFor } from "../mesh/clients.js";
 import { ConfigError, DEFAULT_CONFIG, loadConfig } from "../mesh/config.js";
+import { setDefaultLogLevel } from "../mesh/log.js";
 import { startMesh, type RunningMesh } from "../mesh/start.js";
 import { collectFile } from "../rollout/collector.js";
 
@@ -57,6 +58,8 @@ program
       config: string;
       url?: string;
     }) => {
+      // Per-rollout logs would drown the summary; warnings still show.
+      setDefaultLogLevel("warn");
       let mesh: RunningMesh | undefined;
       let url = opts.url;
       if (!url) {

@@ -3,14 +3,24 @@
 
 export type LogFields = Record<string, unknown>;
 
-let quiet = process.env.GYM_LOG === "off";
+const LEVELS = ["info", "warn", "error", "off"] as const;
+export type LogLevel = (typeof LEVELS)[number];
 
-export function setQuiet(value: boolean): void {
-  quiet = value;
+// GYM_LOG=info|warn|error|off sets the least severe level written.
+const fromEnv = LEVELS.find((l) => l === process.env.GYM_LOG);
+let threshold: LogLevel = fromEnv ?? "info";
+
+/** Sets the level unless GYM_LOG chose one (the user's word wins). */
+export function setDefaultLogLevel(level: LogLevel): void {
+  if (!fromEnv) threshold = level;
 }
 
-function write(level: string, event: string, fields: LogFields): void {
-  if (quiet) return;
+export function setQuiet(value: boolean): void {
+  threshold = value ? "off" : (fromEnv ?? "info");
+}
+
+function write(level: LogLevel, event: string, fields: LogFields): void {
+  if (LEVELS.indexOf(level) < LEVELS.indexOf(threshold)) return;
   process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }) + "\n");
 }
 
