@@ -11,6 +11,7 @@ import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/
 import { HealthStatus, registerHealth } from "./health.js";
 import { registerReflection } from "./reflection.js";
 import { log } from "./log.js";
+import { ServerMetrics } from "./metrics.js";
 
 // The HTTP/2 connection preface starts with these bytes; no HTTP/1 method does.
 const H2_PREFACE_START = Buffer.from("PRI ");
@@ -46,6 +47,7 @@ export interface RunningServer {
   url: string;
   port: number;
   health: HealthStatus;
+  metrics: ServerMetrics;
   /** Stops accepting, lets in-flight calls finish (up to the drain timeout), then closes. */
   close(): Promise<void>;
 }
@@ -63,7 +65,26 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       options.services.map((s) => s.service),
     );
   };
-  const adapter = connectNodeAdapter({ routes, fallback: options.fallback });
+  const metrics = new ServerMetrics(options.name);
+  const fallback: HttpHandler = (req, res) => {
+    if (req.method === "GET" && req.url === "/metrics") {
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": metrics.registry.contentType });
+          res.end(text);
+        },
+        (err: Error) => {
+          res.writeHead(500);
+          res.end(err.message);
+        },
+      );
+      return;
+    }
+    if (options.fallback) return options.fallback(req, res);
+    res.writeHead(404, { "content-type": "text/plain" });
+    res.end(`no route ${req.method} ${req.url}\n`);
+  };
+  const adapter = connectNodeAdapter({ routes, fallback, interceptors: [metrics.interceptor()] });
 
   // Count in-flight requests so shutdown can wait for them.
   let inFlight = 0;
@@ -130,5 +151,5 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       log.info("server_closed", { instance: options.name });
     })());
 
-  return { name: options.name, url, port, health, close };
+  return { name: options.name, url, port, health, metrics, close };
 }

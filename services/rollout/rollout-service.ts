@@ -13,6 +13,7 @@ import {
   type CollectResponse,
 } from "../../gen/gym/v1/rollout_pb.js";
 import { AsyncQueue } from "../mesh/async-queue.js";
+import { codeName } from "../mesh/codes.js";
 
 export interface RolloutDeps {
   /** Agent clients by instance name. */
@@ -81,9 +82,4 @@ export function createRolloutService(deps: RolloutDeps): ServiceImpl<typeof Roll
       yield* results;
     },
   };
-}
-
-/** "invalid_argument", "not_found"...: the gRPC code names as status strings use them. */
-export function codeName(code: Code): string {
-  return Code[code]!.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
