@@ -3,8 +3,10 @@ import { Command, InvalidArgumentError } from "commander";
 import { RolloutService } from "../../gen/gym/v1/rollout_pb.js";
 import { clientFor } from "../mesh/clients.js";
 import { ConfigError, DEFAULT_CONFIG, loadConfig } from "../mesh/config.js";
+import { UsageError } from "../mesh/usage-error.js";
 import { setDefaultLogLevel } from "../mesh/log.js";
 import { startMesh, type RunningMesh } from "../mesh/start.js";
+import { metricsTable } from "../rollout/aggregate.js";
 import { collectFile } from "../rollout/collector.js";
 
 const program = new Command("gym").description("gym-mesh: RL environments for LLMs as a gRPC service mesh");
@@ -40,11 +42,14 @@ program
   .command("collect")
   .description("run a JSONL dataset of tasks through the mesh and write one line per rollout")
   .requiredOption("-i, --input <file>", "tasks: NeMo Gym JSONL rows with responses_create_params")
-  .requiredOption("-o, --output <file>", "rollouts JSONL (failures go to <stem>_failures.jsonl)")
+  .requiredOption("-o, --output <file>", "rollouts JSONL (failures go to <stem>_failures.jsonl); an existing one is resumed")
   .option("-a, --agent <name>", "agent instance (rows with agent_ref use theirs)")
   .option("--num-repeats <n>", "rollouts per task", positiveInt, 1)
+  .option("--num-repeats-add-seed", "set responses_create_params.seed to each repeat's index", false)
   .option("--limit <n>", "only the first n tasks", positiveInt)
   .option("--concurrency <n>", "rollouts in flight at once", positiveInt, 64)
+  .option("--fresh", "discard earlier results of this output and start over", false)
+  .option("--retry-failed", "run again the rollouts an earlier run of this output recorded as failed", false)
   .option("-c, --config <file>", "mesh config to start in this process", DEFAULT_CONFIG)
   .option("--url <url>", "use a running rollout service instead of starting the config")
   .action(
@@ -53,8 +58,11 @@ program
       output: string;
       agent?: string;
       numRepeats: number;
+      numRepeatsAddSeed: boolean;
       limit?: number;
       concurrency: number;
+      retryFailed: boolean;
+      fresh: boolean;
       config: string;
       url?: string;
     }) => {
@@ -75,15 +83,21 @@ program
           input: opts.input,
           output: opts.output,
           numRepeats: opts.numRepeats,
+          numRepeatsAddSeed: opts.numRepeatsAddSeed,
           limit: opts.limit,
           concurrency: opts.concurrency,
+          retryFailed: opts.retryFailed,
+          fresh: opts.fresh,
         });
         console.log(
           `${summary.rollouts} rollouts, mean reward ${summary.meanReward.toFixed(4)}, ` +
-            `${summary.failures} failed, ${(summary.elapsedMs / 1000).toFixed(2)} s`,
+            `${summary.failures} failed, ${(summary.elapsedMs / 1000).toFixed(2)} s` +
+            (summary.resumed ? ` (${summary.resumed} already done, skipped)` : ""),
         );
-        console.log(`rollouts: ${opts.output}`);
-        if (summary.failures > 0) console.log(`failures: ${summary.failuresFile}`);
+        console.log(`\n${metricsTable(summary.metrics)}\n`);
+        console.log(`rollouts: ${summary.files.output}`);
+        if (summary.failures > 0) console.log(`failures: ${summary.files.failures}`);
+        console.log(`metrics:  ${summary.files.metrics}`);
       } finally {
         await mesh?.close();
       }
@@ -91,6 +105,8 @@ program
   );
 
 program.parseAsync().catch((err: Error) => {
-  console.error(`gym: ${err instanceof ConfigError ? err.message : (err.stack ?? err.message)}`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
+  // Expected failures (bad config, bad files) read as one line; bugs keep their stack.
+  const expected = err instanceof ConfigError || err instanceof UsageError;
+  console.error(`gym: ${expected ? err.message : (err.stack ?? err.message)}`);
+  process.exit(expected ? 2 : 1);
 });
