@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from gym.v1 import responses_pb2 as gym_dot_v1_dot_responses__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12gym/v1/model.proto\x12\x06gym.v1\x1a\x16gym/v1/responses.proto\"Y\n\x15\x43reateResponseRequest\x12,\n\x06params\x18\x01 \x01(\x0b\x32\x1c.gym.v1.ResponseCreateParams\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"<\n\x16\x43reateResponseResponse\x12\"\n\x08response\x18\x01 \x01(\x0b\x32\x10.gym.v1.Response\"Y\n\x15StreamResponseRequest\x12,\n\x06params\x18\x01 \x01(\x0b\x32\x1c.gym.v1.ResponseCreateParams\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\xd8\x01\n\x16StreamResponseResponse\x12\'\n\ntext_delta\x18\x01 \x01(\x0b\x32\x11.gym.v1.TextDeltaH\x00\x12\x31\n\x0f\x61rguments_delta\x18\x02 \x01(\x0b\x32\x16.gym.v1.ArgumentsDeltaH\x00\x12\x32\n\x10output_item_done\x18\x03 \x01(\x0b\x32\x16.gym.v1.OutputItemDoneH\x00\x12%\n\tcompleted\x18\x04 \x01(\x0b\x32\x10.gym.v1.ResponseH\x00\x42\x07\n\x05\x65vent\"0\n\tTextDelta\x12\x14\n\x0coutput_index\x18\x01 \x01(\x05\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\t\"5\n\x0e\x41rgumentsDelta\x12\x14\n\x0coutput_index\x18\x01 \x01(\x05\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\t\"B\n\x0eOutputItemDone\x12\x14\n\x0coutput_index\x18\x01 \x01(\x05\x12\x1a\n\x04item\x18\x02 \x01(\x0b\x32\x0c.gym.v1.Item2\xb2\x01\n\x0cModelService\x12O\n\x0e\x43reateResponse\x12\x1d.gym.v1.CreateResponseRequest\x1a\x1e.gym.v1.CreateResponseResponse\x12Q\n\x0eStreamResponse\x12\x1d.gym.v1.StreamResponseRequest\x1a\x1e.gym.v1.StreamResponseResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12gym/v1/model.proto\x12\x06gym.v1\x1a\x16gym/v1/responses.proto\"Y\n\x15\x43reateResponseRequest\x12,\n\x06params\x18\x01 \x01(\x0b\x32\x1c.gym.v1.ResponseCreateParams\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"<\n\x16\x43reateResponseResponse\x12\"\n\x08response\x18\x01 \x01(\x0b\x32\x10.gym.v1.Response\"Y\n\x15StreamResponseRequest\x12,\n\x06params\x18\x01 \x01(\x0b\x32\x1c.gym.v1.ResponseCreateParams\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\xb3\x02\n\x16StreamResponseResponse\x12\'\n\ntext_delta\x18\x01 \x01(\x0b\x32\x11.gym.v1.TextDeltaH\x00\x12\x31\n\x0f\x61rguments_delta\x18\x02 \x01(\x0b\x32\x16.gym.v1.ArgumentsDeltaH\x00\x12\x32\n\x10output_item_done\x18\x03 \x01(\x0b\x32\x16.gym.v1.OutputItemDoneH\x00\x12%\n\tcompleted\x18\x04 \x01(\x0b\x32\x10.gym.v1.ResponseH\x00\x12#\n\x07\x63reated\x18\x05 \x01(\x0b\x32\x10.gym.v1.ResponseH\x00\x12\x34\n\x11output_item_added\x18\x06 \x01(\x0b\x32\x17.gym.v1.OutputItemAddedH\x00\x42\x07\n\x05\x65vent\"C\n\x0fOutputItemAdded\x12\x14\n\x0coutput_index\x18\x01 \x01(\x05\x12\x1a\n\x04item\x18\x02 \x01(\x0b\x32\x0c.gym.v1.Item\"0\n\tTextDelta\x12\x14\n\x0coutput_index\x18\x01 \x01(\x05\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\t\"5\n\x0e\x41rgumentsDelta\x12\x14\n\x0coutput_index\x18\x01 \x01(\x05\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\t\"B\n\x0eOutputItemDone\x12\x14\n\x0coutput_index\x18\x01 \x01(\x05\x12\x1a\n\x04item\x18\x02 \x01(\x0b\x32\x0c.gym.v1.Item2\xb2\x01\n\x0cModelService\x12O\n\x0e\x43reateResponse\x12\x1d.gym.v1.CreateResponseRequest\x1a\x1e.gym.v1.CreateResponseResponse\x12Q\n\x0eStreamResponse\x12\x1d.gym.v1.StreamResponseRequest\x1a\x1e.gym.v1.StreamResponseResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,13 +39,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STREAMRESPONSEREQUEST']._serialized_start=207
   _globals['_STREAMRESPONSEREQUEST']._serialized_end=296
   _globals['_STREAMRESPONSERESPONSE']._serialized_start=299
-  _globals['_STREAMRESPONSERESPONSE']._serialized_end=515
-  _globals['_TEXTDELTA']._serialized_start=517
-  _globals['_TEXTDELTA']._serialized_end=565
-  _globals['_ARGUMENTSDELTA']._serialized_start=567
-  _globals['_ARGUMENTSDELTA']._serialized_end=620
-  _globals['_OUTPUTITEMDONE']._serialized_start=622
-  _globals['_OUTPUTITEMDONE']._serialized_end=688
-  _globals['_MODELSERVICE']._serialized_start=691
-  _globals['_MODELSERVICE']._serialized_end=869
+  _globals['_STREAMRESPONSERESPONSE']._serialized_end=606
+  _globals['_OUTPUTITEMADDED']._serialized_start=608
+  _globals['_OUTPUTITEMADDED']._serialized_end=675
+  _globals['_TEXTDELTA']._serialized_start=677
+  _globals['_TEXTDELTA']._serialized_end=725
+  _globals['_ARGUMENTSDELTA']._serialized_start=727
+  _globals['_ARGUMENTSDELTA']._serialized_end=780
+  _globals['_OUTPUTITEMDONE']._serialized_start=782
+  _globals['_OUTPUTITEMDONE']._serialized_end=848
+  _globals['_MODELSERVICE']._serialized_start=851
+  _globals['_MODELSERVICE']._serialized_end=1029
 # @@protoc_insertion_point(module_scope)

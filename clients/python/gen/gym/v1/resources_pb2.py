@@ -22,37 +22,46 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from gym.v1 import responses_pb2 as gym_dot_v1_dot_responses__pb2
 from gym.v1 import task_pb2 as gym_dot_v1_dot_task__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16gym/v1/resources.proto\x12\x06gym.v1\x1a\x16gym/v1/responses.proto\x1a\x11gym/v1/task.proto\"D\n\x12SeedSessionRequest\x12\x1a\n\x04task\x18\x01 \x01(\x0b\x32\x0c.gym.v1.Task\x12\x12\n\nrequest_id\x18\x02 \x01(\t\")\n\x13SeedSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x12\n\x10ListToolsRequest\"8\n\x11ListToolsResponse\x12#\n\x05tools\x18\x01 \x03(\x0b\x32\x14.gym.v1.FunctionTool\"W\n\x0f\x43\x61llToolRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\targuments\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x04 \x01(\t\"\"\n\x10\x43\x61llToolResponse\x12\x0e\n\x06output\x18\x01 \x01(\t\"c\n\rVerifyRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1a\n\x04task\x18\x02 \x01(\x0b\x32\x0c.gym.v1.Task\x12\"\n\x08response\x18\x03 \x01(\x0b\x32\x10.gym.v1.Response\"2\n\x0eVerifyResponse\x12 \n\x07verdict\x18\x01 \x01(\x0b\x32\x0f.gym.v1.Verdict\")\n\x13\x43loseSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x16\n\x14\x43loseSessionResponse2\xdf\x02\n\x10ResourcesService\x12\x46\n\x0bSeedSession\x12\x1a.gym.v1.SeedSessionRequest\x1a\x1b.gym.v1.SeedSessionResponse\x12@\n\tListTools\x12\x18.gym.v1.ListToolsRequest\x1a\x19.gym.v1.ListToolsResponse\x12=\n\x08\x43\x61llTool\x12\x17.gym.v1.CallToolRequest\x1a\x18.gym.v1.CallToolResponse\x12\x37\n\x06Verify\x12\x15.gym.v1.VerifyRequest\x1a\x16.gym.v1.VerifyResponse\x12I\n\x0c\x43loseSession\x12\x1b.gym.v1.CloseSessionRequest\x1a\x1c.gym.v1.CloseSessionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16gym/v1/resources.proto\x12\x06gym.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x16gym/v1/responses.proto\x1a\x11gym/v1/task.proto\"D\n\x12SeedSessionRequest\x12\x1a\n\x04task\x18\x01 \x01(\x0b\x32\x0c.gym.v1.Task\x12\x12\n\nrequest_id\x18\x02 \x01(\t\")\n\x13SeedSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x12\n\x10ListToolsRequest\"8\n\x11ListToolsResponse\x12#\n\x05tools\x18\x01 \x03(\x0b\x32\x14.gym.v1.FunctionTool\"W\n\x0f\x43\x61llToolRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\targuments\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x04 \x01(\t\"\"\n\x10\x43\x61llToolResponse\x12\x0e\n\x06output\x18\x01 \x01(\t\"c\n\rVerifyRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1a\n\x04task\x18\x02 \x01(\x0b\x32\x0c.gym.v1.Task\x12\"\n\x08response\x18\x03 \x01(\x0b\x32\x10.gym.v1.Response\"2\n\x0eVerifyResponse\x12 \n\x07verdict\x18\x01 \x01(\x0b\x32\x0f.gym.v1.Verdict\")\n\x13\x43loseSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x16\n\x14\x43loseSessionResponse\">\n\x0cResetRequest\x12\x1a\n\x04task\x18\x01 \x01(\x0b\x32\x0c.gym.v1.Task\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"t\n\rResetResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x18\n\x0bobservation\x18\x02 \x01(\tH\x00\x88\x01\x01\x12%\n\x04info\x18\x03 \x01(\x0b\x32\x17.google.protobuf.StructB\x0e\n\x0c_observation\"a\n\x0bStepRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1a\n\x04task\x18\x02 \x01(\x0b\x32\x0c.gym.v1.Task\x12\"\n\x08response\x18\x03 \x01(\x0b\x32\x10.gym.v1.Response\"\x96\x01\n\x0cStepResponse\x12\x18\n\x0bobservation\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x0e\n\x06reward\x18\x02 \x01(\x01\x12\x12\n\nterminated\x18\x03 \x01(\x08\x12\x11\n\ttruncated\x18\x04 \x01(\x08\x12%\n\x04info\x18\x05 \x01(\x0b\x32\x17.google.protobuf.StructB\x0e\n\x0c_observation2\xc8\x03\n\x10ResourcesService\x12\x46\n\x0bSeedSession\x12\x1a.gym.v1.SeedSessionRequest\x1a\x1b.gym.v1.SeedSessionResponse\x12@\n\tListTools\x12\x18.gym.v1.ListToolsRequest\x1a\x19.gym.v1.ListToolsResponse\x12=\n\x08\x43\x61llTool\x12\x17.gym.v1.CallToolRequest\x1a\x18.gym.v1.CallToolResponse\x12\x37\n\x06Verify\x12\x15.gym.v1.VerifyRequest\x1a\x16.gym.v1.VerifyResponse\x12I\n\x0c\x43loseSession\x12\x1b.gym.v1.CloseSessionRequest\x1a\x1c.gym.v1.CloseSessionResponse\x12\x34\n\x05Reset\x12\x14.gym.v1.ResetRequest\x1a\x15.gym.v1.ResetResponse\x12\x31\n\x04Step\x12\x13.gym.v1.StepRequest\x1a\x14.gym.v1.StepResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gym.v1.resources_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEEDSESSIONREQUEST']._serialized_start=77
-  _globals['_SEEDSESSIONREQUEST']._serialized_end=145
-  _globals['_SEEDSESSIONRESPONSE']._serialized_start=147
-  _globals['_SEEDSESSIONRESPONSE']._serialized_end=188
-  _globals['_LISTTOOLSREQUEST']._serialized_start=190
-  _globals['_LISTTOOLSREQUEST']._serialized_end=208
-  _globals['_LISTTOOLSRESPONSE']._serialized_start=210
-  _globals['_LISTTOOLSRESPONSE']._serialized_end=266
-  _globals['_CALLTOOLREQUEST']._serialized_start=268
-  _globals['_CALLTOOLREQUEST']._serialized_end=355
-  _globals['_CALLTOOLRESPONSE']._serialized_start=357
-  _globals['_CALLTOOLRESPONSE']._serialized_end=391
-  _globals['_VERIFYREQUEST']._serialized_start=393
-  _globals['_VERIFYREQUEST']._serialized_end=492
-  _globals['_VERIFYRESPONSE']._serialized_start=494
-  _globals['_VERIFYRESPONSE']._serialized_end=544
-  _globals['_CLOSESESSIONREQUEST']._serialized_start=546
-  _globals['_CLOSESESSIONREQUEST']._serialized_end=587
-  _globals['_CLOSESESSIONRESPONSE']._serialized_start=589
-  _globals['_CLOSESESSIONRESPONSE']._serialized_end=611
-  _globals['_RESOURCESSERVICE']._serialized_start=614
-  _globals['_RESOURCESSERVICE']._serialized_end=965
+  _globals['_SEEDSESSIONREQUEST']._serialized_start=107
+  _globals['_SEEDSESSIONREQUEST']._serialized_end=175
+  _globals['_SEEDSESSIONRESPONSE']._serialized_start=177
+  _globals['_SEEDSESSIONRESPONSE']._serialized_end=218
+  _globals['_LISTTOOLSREQUEST']._serialized_start=220
+  _globals['_LISTTOOLSREQUEST']._serialized_end=238
+  _globals['_LISTTOOLSRESPONSE']._serialized_start=240
+  _globals['_LISTTOOLSRESPONSE']._serialized_end=296
+  _globals['_CALLTOOLREQUEST']._serialized_start=298
+  _globals['_CALLTOOLREQUEST']._serialized_end=385
+  _globals['_CALLTOOLRESPONSE']._serialized_start=387
+  _globals['_CALLTOOLRESPONSE']._serialized_end=421
+  _globals['_VERIFYREQUEST']._serialized_start=423
+  _globals['_VERIFYREQUEST']._serialized_end=522
+  _globals['_VERIFYRESPONSE']._serialized_start=524
+  _globals['_VERIFYRESPONSE']._serialized_end=574
+  _globals['_CLOSESESSIONREQUEST']._serialized_start=576
+  _globals['_CLOSESESSIONREQUEST']._serialized_end=617
+  _globals['_CLOSESESSIONRESPONSE']._serialized_start=619
+  _globals['_CLOSESESSIONRESPONSE']._serialized_end=641
+  _globals['_RESETREQUEST']._serialized_start=643
+  _globals['_RESETREQUEST']._serialized_end=705
+  _globals['_RESETRESPONSE']._serialized_start=707
+  _globals['_RESETRESPONSE']._serialized_end=823
+  _globals['_STEPREQUEST']._serialized_start=825
+  _globals['_STEPREQUEST']._serialized_end=922
+  _globals['_STEPRESPONSE']._serialized_start=925
+  _globals['_STEPRESPONSE']._serialized_end=1075
+  _globals['_RESOURCESSERVICE']._serialized_start=1078
+  _globals['_RESOURCESSERVICE']._serialized_end=1534
 # @@protoc_insertion_point(module_scope)

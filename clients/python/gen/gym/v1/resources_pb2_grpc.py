@@ -26,7 +26,12 @@ if _version_not_supported:
 
 
 class ResourcesServiceStub:
-    """One environment: its tools, per-session state and verifier.
+    """One environment: its tools, per-session state and verifier; or a
+    multi-turn (gymnasium-style) environment driven by Reset and Step.
+
+    Sessions are independent: concurrent sessions never see each other's
+    state. A session unused for the server's idle timeout is dropped, and later
+    calls naming it are NOT_FOUND.
     """
 
     def __init__(self, channel):
@@ -60,10 +65,25 @@ class ResourcesServiceStub:
                 request_serializer=gym_dot_v1_dot_resources__pb2.CloseSessionRequest.SerializeToString,
                 response_deserializer=gym_dot_v1_dot_resources__pb2.CloseSessionResponse.FromString,
                 _registered_method=True)
+        self.Reset = channel.unary_unary(
+                '/gym.v1.ResourcesService/Reset',
+                request_serializer=gym_dot_v1_dot_resources__pb2.ResetRequest.SerializeToString,
+                response_deserializer=gym_dot_v1_dot_resources__pb2.ResetResponse.FromString,
+                _registered_method=True)
+        self.Step = channel.unary_unary(
+                '/gym.v1.ResourcesService/Step',
+                request_serializer=gym_dot_v1_dot_resources__pb2.StepRequest.SerializeToString,
+                response_deserializer=gym_dot_v1_dot_resources__pb2.StepResponse.FromString,
+                _registered_method=True)
 
 
 class ResourcesServiceServicer:
-    """One environment: its tools, per-session state and verifier.
+    """One environment: its tools, per-session state and verifier; or a
+    multi-turn (gymnasium-style) environment driven by Reset and Step.
+
+    Sessions are independent: concurrent sessions never see each other's
+    state. A session unused for the server's idle timeout is dropped, and later
+    calls naming it are NOT_FOUND.
     """
 
     def SeedSession(self, request, context):
@@ -96,7 +116,24 @@ class ResourcesServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CloseSession(self, request, context):
-        """Drops a session's state.
+        """Drops a session's state. Closing an unknown session is not an error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Reset(self, request, context):
+        """Starts a gymnasium-style episode for one task: a new session and the
+        first observation. FAILED_PRECONDITION for environments without Step.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Step(self, request, context):
+        """Takes one model turn of an episode: the next observation, this turn's
+        reward, and whether the episode ended. A step that ends the episode
+        (terminated or truncated) also closes its session.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -130,6 +167,16 @@ def add_ResourcesServiceServicer_to_server(servicer, server):
                     request_deserializer=gym_dot_v1_dot_resources__pb2.CloseSessionRequest.FromString,
                     response_serializer=gym_dot_v1_dot_resources__pb2.CloseSessionResponse.SerializeToString,
             ),
+            'Reset': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reset,
+                    request_deserializer=gym_dot_v1_dot_resources__pb2.ResetRequest.FromString,
+                    response_serializer=gym_dot_v1_dot_resources__pb2.ResetResponse.SerializeToString,
+            ),
+            'Step': grpc.unary_unary_rpc_method_handler(
+                    servicer.Step,
+                    request_deserializer=gym_dot_v1_dot_resources__pb2.StepRequest.FromString,
+                    response_serializer=gym_dot_v1_dot_resources__pb2.StepResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'gym.v1.ResourcesService', rpc_method_handlers)
@@ -139,7 +186,12 @@ def add_ResourcesServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ResourcesService:
-    """One environment: its tools, per-session state and verifier.
+    """One environment: its tools, per-session state and verifier; or a
+    multi-turn (gymnasium-style) environment driven by Reset and Step.
+
+    Sessions are independent: concurrent sessions never see each other's
+    state. A session unused for the server's idle timeout is dropped, and later
+    calls naming it are NOT_FOUND.
     """
 
     @staticmethod
@@ -267,6 +319,60 @@ class ResourcesService:
             '/gym.v1.ResourcesService/CloseSession',
             gym_dot_v1_dot_resources__pb2.CloseSessionRequest.SerializeToString,
             gym_dot_v1_dot_resources__pb2.CloseSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/gym.v1.ResourcesService/Reset',
+            gym_dot_v1_dot_resources__pb2.ResetRequest.SerializeToString,
+            gym_dot_v1_dot_resources__pb2.ResetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Step(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/gym.v1.ResourcesService/Step',
+            gym_dot_v1_dot_resources__pb2.StepRequest.SerializeToString,
+            gym_dot_v1_dot_resources__pb2.StepResponse.FromString,
             options,
             channel_credentials,
             insecure,
