@@ -57,13 +57,17 @@ export function createRolloutService(deps: RolloutDeps): ServiceImpl<typeof Roll
           finish(req, agentName, repeatIndex, { case: "rollout", value: rollout! });
         } catch (err) {
           fail(req, agentName, repeatIndex, err);
-        } finally {
-          inFlight--;
-          slotFreed?.();
         }
       };
 
-      // Reads tasks while there is room, so a fast sender cannot flood memory.
+      // A rollout holds its slot until its result has been written to the
+      // stream, so a slow reader stops the reading of new tasks (HTTP/2 flow
+      // control does the rest) and memory stays bounded.
+      const freeSlot = () => {
+        inFlight--;
+        slotFreed?.();
+      };
+      let allRead = false;
       const reader = (async () => {
         for await (const req of requests) {
           const agentName = req.agent || deps.defaultAgent || "";
@@ -73,13 +77,19 @@ export function createRolloutService(deps: RolloutDeps): ServiceImpl<typeof Roll
             void runOne(req, agentName, repeat);
           }
         }
-        while (inFlight > 0) await new Promise<void>((r) => (slotFreed = r));
       })();
       reader.then(
-        () => results.end(),
+        () => {
+          allRead = true;
+          if (inFlight === 0) results.end();
+        },
         (err) => results.fail(err),
       );
-      yield* results;
+      for await (const result of results) {
+        yield result;
+        freeSlot();
+        if (allRead && inFlight === 0) results.end();
+      }
     },
   };
 }
