@@ -3,7 +3,11 @@
 // the instance's own gRPC service.
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, createRouterTransport, type Client, type ServiceImpl } from "@connectrpc/connect";
+import { errorBoundary } from "../../mesh/error-boundary.js";
 
 export function localClient<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): Client<S> {
-  return createClient(service, createRouterTransport((router) => router.service(service, impl)));
+  return createClient(
+    service,
+    createRouterTransport((router) => router.service(service, impl), { router: { interceptors: [errorBoundary] } }),
+  );
 }
