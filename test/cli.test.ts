@@ -61,17 +61,26 @@ describe("gym collect", () => {
   });
 });
 
+/** Starts `gym serve` with these arguments; resolves with its instance URLs once ready. */
+async function startServe(args: string[]) {
+  const child = spawn(process.execPath, [GYM, "serve", ...args], { cwd: ROOT, env: { ...process.env, GYM_LOG: "off" } });
+  const urls = new Map<string, string>();
+  const lines: string[] = [];
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  for await (const line of readline.createInterface({ input: child.stdout })) {
+    if (line === "ready") break;
+    lines.push(line);
+    const [name, ...rest] = line.split(/\s{2,}/);
+    urls.set(name!, rest.at(-1)!);
+  }
+  if (urls.size === 0) throw new Error(`gym serve did not start: ${stderr}`);
+  return { child, urls, lines };
+}
+
 describe("gym serve", () => {
   it("prints one line per instance, serves rollouts, and exits 0 on SIGTERM", async () => {
-    const child = spawn(process.execPath, [GYM, "serve"], { cwd: ROOT, env: { ...process.env, GYM_LOG: "off" } });
-    const urls = new Map<string, string>();
-    const lines: string[] = [];
-    for await (const line of readline.createInterface({ input: child.stdout })) {
-      if (line === "ready") break;
-      lines.push(line);
-      const [name, ...rest] = line.split(/\s{2,}/);
-      urls.set(name!, rest.at(-1)!);
-    }
+    const { child, urls, lines } = await startServe([]);
     expect(lines.find((l) => l.startsWith("example_single_tool_call_simple_agent"))).toMatch(
       /^example_single_tool_call_simple_agent\s+gym\.v1\.AgentService\s+http:\/\/127\.0\.0\.1:\d+$/,
     );
@@ -85,5 +94,37 @@ describe("gym serve", () => {
     child.kill("SIGTERM");
     expect((await inFlight).rollout?.verdict?.reward).toBe(1);
     expect(await exited).toBe(0);
+  });
+
+  it("runs instances in separate processes that find each other by address", async () => {
+    const dir = tmp();
+    const config = (addresses: Map<string, string>) => {
+      const file = path.join(dir, `mesh-${addresses.size}.yaml`);
+      const lines = [...addresses].map(([name, url]) => `  ${name}: ${url}`);
+      fs.writeFileSync(
+        file,
+        fs.readFileSync(path.join(ROOT, "config/default.yaml"), "utf8") + (lines.length ? `addresses:\n${lines.join("\n")}\n` : ""),
+      );
+      return file;
+    };
+    // Backends in one process, the agent and rollout service in another, as two workloads.
+    const backends = await startServe(["-c", config(new Map()), "--only", "mock_openai,policy_model,example_single_tool_call"]);
+    const front = await startServe(["-c", config(backends.urls), "--only", "example_single_tool_call_simple_agent,rollout"]);
+    expect([...front.urls.keys()].sort()).toEqual(["example_single_tool_call_simple_agent", "rollout"]);
+    const out = path.join(dir, "rollouts.jsonl");
+    const res = await run(process.execPath, [GYM, "collect", "--url", front.urls.get("rollout")!, "-a", "example_single_tool_call_simple_agent", "-i", EXAMPLE_DATA, "-o", out]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^5 rollouts, mean reward 1\.0000/m);
+    for (const { child } of [front, backends]) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
+  });
+
+  it("names the missing address of an instance started elsewhere", async () => {
+    const res = await run(process.execPath, [GYM, "serve", "-c", path.join(ROOT, "config/default.yaml"), "--only", "example_single_tool_call_simple_agent"]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/instance "(policy_model|example_single_tool_call)" is not started here: give its URL under addresses\./);
   });
 });

@@ -3,14 +3,30 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { AgentService, RunStreamResponseSchema, type RunStreamResponse } from "../../gen/gym/v1/agent_pb.js";
 import type { Item } from "../../gen/gym/v1/responses_pb.js";
+import type { Rollout, Task } from "../../gen/gym/v1/task_pb.js";
 import { AsyncQueue } from "../mesh/async-queue.js";
-import { runSimpleAgent, type AgentDeps } from "./simple-agent.js";
+import { runGymnasiumAgent } from "./gymnasium-agent.js";
+import type { AgentDeps, AgentKind, RunOptions } from "./rollout-parts.js";
+import { runSimpleAgent } from "./simple-agent.js";
+import { runNonExecutingAgent, runToolSimulationAgent } from "./single-call-agents.js";
+
+type Runner = (deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions) => Promise<Rollout>;
+
+const RUNNERS: Record<AgentKind, Runner> = {
+  simple_agent: runSimpleAgent,
+  non_executing_simple_agent: runNonExecutingAgent,
+  tool_simulation_agent: runToolSimulationAgent,
+  gymnasium_agent: runGymnasiumAgent,
+};
+
+export const AGENT_KINDS = Object.keys(RUNNERS) as AgentKind[];
 
 export function createAgentService(deps: AgentDeps): ServiceImpl<typeof AgentService> {
+  const runRollout = RUNNERS[deps.kind ?? "simple_agent"];
   return {
     async run(req, ctx) {
       if (!req.task) throw new ConnectError("RunRequest.task is required", Code.InvalidArgument);
-      const rollout = await runSimpleAgent(deps, req.task, req.rolloutId, { signal: ctx.signal, timeoutMs: ctx.timeoutMs() });
+      const rollout = await runRollout(deps, req.task, req.rolloutId, { signal: ctx.signal, timeoutMs: ctx.timeoutMs() });
       return { rollout };
     },
 
@@ -18,7 +34,7 @@ export function createAgentService(deps: AgentDeps): ServiceImpl<typeof AgentSer
       if (!req.task) throw new ConnectError("RunStreamRequest.task is required", Code.InvalidArgument);
       const events = new AsyncQueue<RunStreamResponse>();
       const onItem = (item: Item) => events.push(create(RunStreamResponseSchema, { event: { case: "item", value: item } }));
-      runSimpleAgent(deps, req.task, req.rolloutId, { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), onItem }).then(
+      runRollout(deps, req.task, req.rolloutId, { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), onItem }).then(
         (rollout) => {
           events.push(create(RunStreamResponseSchema, { event: { case: "rollout", value: rollout } }));
           events.end();

@@ -8,6 +8,10 @@ import { setDefaultLogLevel } from "../mesh/log.js";
 import { startMesh, type RunningMesh } from "../mesh/start.js";
 import { metricsTable } from "../rollout/aggregate.js";
 import { collectFile } from "../rollout/collector.js";
+import { checkDataFile } from "./check-data.js";
+import { describeEnvironments } from "./envs.js";
+import { scaffoldEnvironment } from "./new-env.js";
+import { reverifyFile } from "./reverify.js";
 
 const program = new Command("gym").description("gym-mesh: RL environments for LLMs as a gRPC service mesh");
 
@@ -25,8 +29,10 @@ program
   .command("serve")
   .description("start the instances of a config, one port each, until SIGTERM")
   .option("-c, --config <file>", "mesh config (YAML)", DEFAULT_CONFIG)
-  .action(async (opts: { config: string }) => {
-    const mesh = await startFromConfig(opts.config);
+  .option("--only <names>", "start only these instances (comma-separated); the others are at the config's addresses")
+  .option("--host <address>", "address to listen on (0.0.0.0 in a container)", "127.0.0.1")
+  .action(async (opts: { config: string; only?: string; host: string }) => {
+    const mesh = await startMesh(loadConfig(opts.config), { host: opts.host, only: opts.only?.split(",").map((n) => n.trim()) });
     const width = Math.max(...mesh.instances.map((i) => i.name.length));
     for (const inst of mesh.instances) console.log(`${inst.name.padEnd(width)}  ${inst.service.padEnd(27)}  ${inst.url}`);
     console.log("ready");
@@ -103,6 +109,57 @@ program
       }
     },
   );
+
+program
+  .command("reverify")
+  .description("recompute the rewards of stored rollouts (no model calls) and compare them with the stored ones")
+  .requiredOption("-i, --input <file>", "rollouts JSONL (NeMo Gym rollout lines: the row, response and reward)")
+  .requiredOption("-o, --output <file>", "the rollouts with the recomputed reward and verifier fields")
+  .option("-e, --env <name>", "the environment (default: from agent_ref or the input's folder)")
+  .option("-t, --tasks <file>", "task rows for fields the rollout lines lack (default: the environment's data/example.jsonl)")
+  .action(async (opts: { input: string; output: string; env?: string; tasks?: string }) => {
+    setDefaultLogLevel("warn");
+    const summary = await reverifyFile(opts);
+    console.log(`${summary.matched}/${summary.rows} rewards match the stored ones (${summary.env})`);
+    if (summary.tasks) console.log(`task fields: ${summary.tasks}`);
+    for (const row of summary.differing) {
+      const stored = row.stored === undefined ? "none" : String(row.stored);
+      console.log(`  line ${row.line}: stored ${stored}, ${row.error ? `error ${row.error.code}: ${row.error.message}` : `recomputed ${row.reward}`}`);
+    }
+    console.log(`output: ${opts.output}`);
+    if (summary.differing.length > 0) process.exitCode = 1;
+  });
+
+program
+  .command("envs")
+  .description("list the built-in environments with their tools")
+  .action(() => {
+    console.log(describeEnvironments());
+  });
+
+program
+  .command("new-env")
+  .description("scaffold a new environment (module, data, verifier cases, README, test) and add it to the mesh")
+  .argument("<name>", "snake_case environment name")
+  .action((name: string) => {
+    const { dir, files } = scaffoldEnvironment(name);
+    console.log(`created ${dir}`);
+    for (const file of files) console.log(`  ${file}`);
+    console.log(`serve it: npx gym serve --config config/environments.yaml   (agent ${name}_simple_agent)`);
+  });
+
+program
+  .command("check-data")
+  .description("validate a JSONL dataset against an environment; reports bad rows by line number")
+  .requiredOption("-e, --env <name>", "the environment")
+  .argument("<file>", "dataset JSONL")
+  .action((file: string, opts: { env: string }) => {
+    const { env, rows, problems } = checkDataFile(opts.env, file);
+    const bad = new Set(problems.map((p) => p.line));
+    for (const p of problems) console.log(`${file}:${p.line}: ${p.message}`);
+    console.log(`${rows - bad.size}/${rows} rows fit ${env}`);
+    if (bad.size > 0) process.exitCode = 1;
+  });
 
 program.parseAsync().catch((err: Error) => {
   // Expected failures (bad config, bad files) read as one line; bugs keep their stack.

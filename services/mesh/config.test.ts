@@ -75,7 +75,7 @@ describe("loadConfig", () => {
   it("checks that references name instances of the right kind", () => {
     const file = writeConfig(valid.replace("resources: env", "resources: policy_model"));
     expect(() => loadConfig(file, { POLICY_BASE_URL: "http://x/v1", POLICY_API_KEY: "k", MAX_STEPS: "1" })).toThrow(
-      'instances.env_agent.resources: "policy_model" is not a resources instance',
+      'instances.env_agent.resources: "policy_model" is not a resources or nemo_gym_resources instance',
     );
   });
 

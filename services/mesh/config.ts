@@ -11,9 +11,41 @@ export const DEFAULT_CONFIG = fileURLToPath(new URL("../../config/default.yaml",
 
 const port = z.number().int().min(0).max(65535).optional();
 
+const rate = z.number().min(0).max(1);
+
+/** The built-in mock model: scripted answers, or recorded ones (replay), with fault knobs. */
 const MockModelInstance = z.strictObject({
   kind: z.literal("mock_model"),
   port,
+  /** Added to every answer, plus a random part in [0, latency_jitter_ms). */
+  latency_ms: z.number().min(0).default(0),
+  latency_jitter_ms: z.number().min(0).default(0),
+  /** Fraction of requests answered with error_status (spread evenly), with Retry-After when retry_after_s is set. */
+  error_rate: rate.default(0),
+  error_status: z.number().int().min(400).max(599).default(500),
+  retry_after_s: z.number().min(0).optional(),
+  /** Fraction of requests left unanswered for stall_ms (0: until the client gives up). */
+  stall_rate: rate.default(0),
+  stall_ms: z.number().min(0).default(0),
+  /** Fraction of requests whose connection is reset without an answer. */
+  reset_rate: rate.default(0),
+  /** Script: reasoning as `<think>` text or a reasoning_content field (Chat Completions), or none. */
+  reasoning: z.enum(["none", "think_tags", "reasoning_content"]).default("none"),
+  /** Script: call every offered tool at once instead of the first. */
+  parallel_tool_calls: z.boolean().default(false),
+  /** Script: tool-calling turns before the text answer (0: answer at once). */
+  tool_turns: z.number().int().min(0).default(1),
+  /** Honour vLLM's token-id extensions; false acts like a server without them. */
+  token_ids: z.boolean().default(true),
+  /** Answer from rollouts a real model recorded (NeMo Gym's example_rollouts.jsonl). */
+  replay: z
+    .strictObject({
+      /** Rollout files, relative to this config file. */
+      files: z.array(z.string().min(1)).min(1),
+      /** A conversation no recording starts with: "error" (404) or "script" (the scripted mock answers). */
+      unknown: z.enum(["error", "script"]).default("error"),
+    })
+    .optional(),
 });
 
 const ModelInstance = z.strictObject({
@@ -26,6 +58,21 @@ const ModelInstance = z.strictObject({
   model: z.string().min(1),
   /** Per upstream request, in milliseconds. */
   timeout_ms: z.number().int().positive().default(600_000),
+  /** What the backend speaks: "responses" (OpenAI) or "chat_completions" (vLLM, SGLang...; converted both ways). */
+  api: z.enum(["responses", "chat_completions"]).default("responses"),
+  /** Training: ask for prompt/generation token ids and logprobs (vLLM's Chat Completions extensions). */
+  return_token_ids: z.boolean().default(false),
+  /** Chat Completions: read `<think>...</think>` in the text as reasoning. */
+  think_tags: z.boolean().default(true),
+  /** Keep-alive connections to the backend at most; more requests wait for a free one. */
+  pool_connections: z.number().int().positive().default(256),
+  /** Tries per request on 429, 5xx and connection failures (1: no retry). */
+  max_attempts: z.number().int().min(1).default(3),
+  /** Backoff before retry n: about retry_base_ms * 2^(n-1), at most retry_max_ms, with jitter (Retry-After wins). */
+  retry_base_ms: z.number().min(0).default(500),
+  retry_max_ms: z.number().min(0).default(8000),
+  /** Extra headers on every upstream request; their values are kept out of logs and errors like the key. */
+  headers: z.record(z.string(), z.string()).default({}),
 });
 
 const ResourcesInstance = z.strictObject({
@@ -33,17 +80,22 @@ const ResourcesInstance = z.strictObject({
   port,
   /** A built-in environment under services/environments/. */
   environment: z.string().min(1),
+  /** A session unused this long is dropped; 0 keeps sessions until closed. */
+  session_idle_timeout_s: z.number().min(0).default(1800),
 });
 
 const AgentInstance = z.strictObject({
   kind: z.literal("agent"),
   port,
   /** One of NeMo Gym's agent kinds. */
-  agent: z.literal("simple_agent").default("simple_agent"),
+  agent: z.enum(["simple_agent", "non_executing_simple_agent", "tool_simulation_agent", "gymnasium_agent"]).default("simple_agent"),
   model: z.string().min(1),
   resources: z.string().min(1),
   /** Model calls per rollout; 0 means no limit (as in NeMo Gym). */
   max_steps: z.number().int().min(0).default(10),
+  /** tool_simulation_agent: give skip_verification_reward instead of calling the verifier. */
+  skip_verification: z.boolean().default(false),
+  skip_verification_reward: z.number().default(0),
 });
 
 const RolloutInstance = z.strictObject({
@@ -55,16 +107,33 @@ const RolloutInstance = z.strictObject({
   max_in_flight: z.number().int().positive().default(4096),
 });
 
+/** A NeMo Gym (Python) resources server reached over its HTTP API, served here as a ResourcesService. */
+const NemoGymResourcesInstance = z.strictObject({
+  kind: z.literal("nemo_gym_resources"),
+  port,
+  /** The NeMo Gym server's base URL (`http://host:port`). */
+  base_url: z.string().regex(/^https?:\/\//, "must be an http(s) URL"),
+});
+
 const Instance = z.discriminatedUnion("kind", [
   MockModelInstance,
   ModelInstance,
   ResourcesInstance,
+  NemoGymResourcesInstance,
   AgentInstance,
   RolloutInstance,
 ]);
 
+const instanceName = z.string().regex(/^[a-z][a-z0-9_]*$/, "instance names are snake_case");
+
 const MeshConfig = z.strictObject({
-  instances: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, "instance names are snake_case"), Instance),
+  instances: z.record(instanceName, Instance),
+  /**
+   * Where instances that run in other processes listen, by name (in
+   * Kubernetes, their Service DNS names: `http://mcqa:8080`). Instances
+   * started here are found without it.
+   */
+  addresses: z.record(instanceName, z.string().regex(/^https?:\/\//, "must be an http(s) URL")).optional(),
 });
 
 export type InstanceConfig = z.infer<typeof Instance>;
@@ -95,7 +164,15 @@ export function loadConfig(file: string = DEFAULT_CONFIG, env: NodeJS.ProcessEnv
     throw new ConfigError(`${file}: ${formatPath(issue.path)}: ${issue.message}`);
   }
   checkReferences(parsed.data, file);
+  resolveReplayFiles(parsed.data, path.dirname(file));
   return parsed.data;
+}
+
+/** Replay files are named relative to the config file. */
+function resolveReplayFiles(config: MeshConfig, dir: string): void {
+  for (const inst of Object.values(config.instances)) {
+    if (inst.kind === "mock_model" && inst.replay) inst.replay.files = inst.replay.files.map((f) => path.resolve(dir, f));
+  }
 }
 
 /** Secrets and local values: env.yaml beside the config or in the working directory. */
@@ -145,15 +222,15 @@ function formatPath(at: readonly PropertyKey[]): string {
 /** Agents and models refer to other instances by name: those must exist and be of the right kind. */
 function checkReferences(config: MeshConfig, file: string): void {
   const kindOf = (name: string) => config.instances[name]?.kind;
-  const expect = (at: string, name: string, kind: InstanceConfig["kind"]) => {
-    if (kindOf(name) !== kind) {
-      throw new ConfigError(`${file}: ${at}: "${name}" is not a ${kind} instance of this config`);
+  const expect = (at: string, name: string, ...kinds: InstanceConfig["kind"][]) => {
+    if (!kinds.includes(kindOf(name)!)) {
+      throw new ConfigError(`${file}: ${at}: "${name}" is not a ${kinds.join(" or ")} instance of this config`);
     }
   };
   for (const [name, inst] of Object.entries(config.instances)) {
     if (inst.kind === "agent") {
       expect(`instances.${name}.model`, inst.model, "model");
-      expect(`instances.${name}.resources`, inst.resources, "resources");
+      expect(`instances.${name}.resources`, inst.resources, "resources", "nemo_gym_resources");
     }
     if (inst.kind === "rollout" && inst.default_agent) expect(`instances.${name}.default_agent`, inst.default_agent, "agent");
     if (inst.kind === "model" && !/^https?:\/\//.test(inst.base_url)) expect(`instances.${name}.base_url`, inst.base_url, "mock_model");

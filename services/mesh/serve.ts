@@ -10,6 +10,7 @@ import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { HealthStatus, registerHealth } from "./health.js";
 import { registerReflection } from "./reflection.js";
+import { errorBoundary } from "./error-boundary.js";
 import { log } from "./log.js";
 import { ServerMetrics } from "./metrics.js";
 
@@ -84,7 +85,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     res.writeHead(404, { "content-type": "text/plain" });
     res.end(`no route ${req.method} ${req.url}\n`);
   };
-  const adapter = connectNodeAdapter({ routes, fallback, interceptors: [metrics.interceptor()] });
+  const adapter = connectNodeAdapter({ routes, fallback, interceptors: [metrics.interceptor(), errorBoundary] });
 
   // Count in-flight requests so shutdown can wait for them.
   let inFlight = 0;

@@ -7,12 +7,16 @@ import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
 import { RolloutService } from "../../gen/gym/v1/rollout_pb.js";
 import { createAgentService } from "../agent/agent-service.js";
 import { environments } from "../environments/index.js";
-import { mockModelHandler } from "../model/mock-model.js";
-import { createModelService } from "../model/model-service.js";
+import { mockModelLabel, serveMockModel, serveModel } from "../model/instances.js";
+import { isGymnasium } from "../resources/environment.js";
 import { createResourcesService } from "../resources/host.js";
 import { createRolloutService } from "../rollout/rollout-service.js";
+import { nemoGymAgentRoutes } from "../http/nemo-gym/agent-routes.js";
+import { localClient } from "../http/nemo-gym/local-client.js";
+import { createRemoteResourcesService } from "../http/nemo-gym/remote-resources.js";
+import { nemoGymResourcesRoutes } from "../http/nemo-gym/resources-routes.js";
 import { clientFor } from "./clients.js";
-import { ConfigError, type InstanceConfig, type MeshConfig } from "./config.js";
+import { ConfigError, type InstanceConfig, type InstanceOf, type MeshConfig } from "./config.js";
 import { hosted, serve, type RunningServer } from "./serve.js";
 
 export interface RunningInstance {
@@ -30,16 +34,31 @@ export interface RunningMesh {
   close(): Promise<void>;
 }
 
-const START_ORDER: InstanceConfig["kind"][] = ["mock_model", "model", "resources", "agent", "rollout"];
+const START_ORDER: InstanceConfig["kind"][] = ["mock_model", "model", "resources", "nemo_gym_resources", "agent", "rollout"];
 
-export async function startMesh(config: MeshConfig, host = "127.0.0.1"): Promise<RunningMesh> {
+export interface StartOptions {
+  /** The address to listen on; 0.0.0.0 in a container. */
+  host?: string;
+  /** Start only these instances; the others run elsewhere, at `addresses`. */
+  only?: string[];
+}
+
+export async function startMesh(config: MeshConfig, options: StartOptions = {}): Promise<RunningMesh> {
+  const host = options.host ?? "127.0.0.1";
+  for (const name of options.only ?? []) {
+    if (!config.instances[name]) throw new ConfigError(`no instance "${name}" in the config (instances: ${Object.keys(config.instances).join(", ")})`);
+  }
   const started = new Map<string, RunningInstance>();
   const url = (name: string) => {
     const inst = started.get(name);
-    if (!inst) throw new ConfigError(`instance "${name}" is not running`);
-    return inst.url;
+    if (inst) return inst.url;
+    const elsewhere = config.addresses?.[name];
+    if (elsewhere) return elsewhere;
+    throw new ConfigError(`instance "${name}" is not started here: give its URL under addresses.${name}`);
   };
-  const entries = Object.entries(config.instances).sort(
+  const entries = Object.entries(config.instances)
+    .filter(([name]) => !options.only || options.only.includes(name))
+    .sort(
     ([, a], [, b]) => START_ORDER.indexOf(a.kind) - START_ORDER.indexOf(b.kind),
   );
 
@@ -66,10 +85,11 @@ export async function startMesh(config: MeshConfig, host = "127.0.0.1"): Promise
 function serviceLabel(inst: InstanceConfig): string {
   switch (inst.kind) {
     case "mock_model":
-      return "mock OpenAI HTTP (stand-in)";
+      return mockModelLabel(inst);
     case "model":
       return ModelService.typeName;
     case "resources":
+    case "nemo_gym_resources":
       return ResourcesService.typeName;
     case "agent":
       return AgentService.typeName;
@@ -88,11 +108,10 @@ function startInstance(
   const base = { name, host, port: inst.port ?? 0 };
   switch (inst.kind) {
     case "mock_model":
-      return serve({ ...base, services: [], fallback: mockModelHandler });
+      return serveMockModel(base, inst);
     case "model": {
       const baseUrl = /^https?:\/\//.test(inst.base_url) ? inst.base_url : `${url(inst.base_url)}/v1`;
-      const impl = createModelService({ name, baseUrl, apiKey: inst.api_key, model: inst.model, timeoutMs: inst.timeout_ms });
-      return serve({ ...base, services: [hosted(ModelService, impl)] });
+      return serveModel(base, inst, baseUrl);
     }
     case "resources": {
       const env = environments[inst.environment];
@@ -101,17 +120,26 @@ function startInstance(
           `instances.${name}.environment: unknown environment "${inst.environment}" (built in: ${Object.keys(environments).join(", ")})`,
         );
       }
-      return serve({ ...base, services: [hosted(ResourcesService, createResourcesService(env))] });
+      const impl = createResourcesService(env, { idleTimeoutMs: inst.session_idle_timeout_s * 1000 });
+      const fallback = nemoGymResourcesRoutes(localClient(ResourcesService, impl), name);
+      return serve({ ...base, services: [hosted(ResourcesService, impl)], fallback });
     }
     case "agent": {
+      checkAgentFits(name, inst, config);
       const impl = createAgentService({
         name,
+        kind: inst.agent,
         model: clientFor(ModelService, url(inst.model)),
         resources: clientFor(ResourcesService, url(inst.resources)),
         maxSteps: inst.max_steps,
+        skipVerification: inst.skip_verification,
+        skipVerificationReward: inst.skip_verification_reward,
       });
-      return serve({ ...base, services: [hosted(AgentService, impl)] });
+      const fallback = nemoGymAgentRoutes(localClient(AgentService, impl));
+      return serve({ ...base, services: [hosted(AgentService, impl)], fallback });
     }
+    case "nemo_gym_resources":
+      return serve({ ...base, services: [hosted(ResourcesService, createRemoteResourcesService(inst.base_url, name))] });
     case "rollout": {
       const agents = new Map<string, Client<typeof AgentService>>();
       for (const [other, oc] of Object.entries(config.instances)) {
@@ -120,5 +148,18 @@ function startInstance(
       const impl = createRolloutService({ agents, defaultAgent: inst.default_agent, maxInFlight: inst.max_in_flight });
       return serve({ ...base, services: [hosted(RolloutService, impl)] });
     }
+  }
+}
+
+/** A gymnasium_agent needs a multi-turn environment, and the other kinds one with a verifier. */
+function checkAgentFits(name: string, inst: InstanceOf<"agent">, config: MeshConfig): void {
+  const resources = config.instances[inst.resources];
+  const env = resources?.kind === "resources" ? environments[resources.environment] : undefined;
+  if (!env) return;
+  const wantsSteps = inst.agent === "gymnasium_agent";
+  if (wantsSteps !== isGymnasium(env)) {
+    throw new ConfigError(
+      `instances.${name}.agent: ${inst.agent} cannot drive "${env.name}" (${isGymnasium(env) ? "a multi-turn environment: use gymnasium_agent" : "not a multi-turn environment"})`,
+    );
   }
 }

@@ -1,131 +1,211 @@
 // STAND-IN: the built-in mock model. No model weights can run here, so this is
-// a small OpenAI-compatible HTTP server (`POST /v1/responses`, `GET /v1/models`)
-// whose answers are scripted, not generated. Its script: while the request
-// offers function tools and no tool output has come back yet, call the first
-// tool (arguments made up from its JSON schema); otherwise answer with text.
-import { randomUUID } from "node:crypto";
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-
-export const MOCK_MODEL_NAME = "mock";
-
+// a small OpenAI-compatible HTTP server (`POST /v1/responses`, `POST
+// /v1/chat/completions`, both streaming, `GET /v1/models`) whose answers are
+// scripted (mock-script.ts), or replayed from recorded rollouts of a real
+// model (replay.ts) when it is given some. Knobs add latency, errors, stalls
+// and connection resets (mock-faults.ts); a request can override them with
+// the `x-mock-knobs` header. It counts what it saw and emits "request" and
+// "aborted" events, so tests can check retries and cancellation.
+import { EventEmitter } from "node:events";
+import type { Http2ServerRequest } from "node:http2";
+import { constants as h2 } from "node:http2";
+import type { JsonObject } from "@bufbuild/protobuf";
 import type { HttpHandler } from "../mesh/serve.js";
+import { chatCompletionFromResponse, paramsFromChatRequest } from "../http/chat-face.js";
+import {
+  HttpError,
+  pathOf,
+  readJsonBody,
+  sendError,
+  sendFailure,
+  sendJson,
+  startSse,
+  whenClientGone,
+  writeSse,
+  type HttpRequest,
+  type HttpResponse,
+} from "../http/http-io.js";
+import { ResponsesSseEncoder } from "../http/responses-sse.js";
+import { eventsOfResponse, isObject } from "./backend.js";
+import { chatAnswer, turnOfCompletion } from "./mock-chat.js";
+import { DEFAULT_KNOBS, FaultPlan, KNOBS_HEADER, knobsFromHeader, latencyOf, type MockKnobs } from "./mock-faults.js";
+import { MOCK_MODEL_NAME, scriptedChatTurn, scriptedResponse, type ScriptedTurn } from "./mock-script.js";
+import type { ReplayBook } from "./replay.js";
 
-type Req = Parameters<HttpHandler>[0];
-type Res = Parameters<HttpHandler>[1];
+export { MOCK_MODEL_NAME, scriptedResponse } from "./mock-script.js";
 
-/** The plain HTTP handler of the mock; mount it as a server's fallback. */
-export function mockModelHandler(req: Req, res: Res): void {
-  const url = req.url ?? "/";
-  if (req.method === "GET" && url === "/v1/models") {
-    return sendJson(res, 200, { object: "list", data: [{ id: MOCK_MODEL_NAME, object: "model", owned_by: "gym-mesh-mock" }] });
+export interface MockModelOptions {
+  knobs?: Partial<MockKnobs>;
+  /** Recorded rollouts to answer from. */
+  replay?: ReplayBook;
+  /**
+   * A conversation the replay does not know at all: "error" answers 404,
+   * "script" lets the script answer. A conversation that starts like a
+   * recording and then goes elsewhere is always a 404.
+   */
+  unknown?: "error" | "script";
+}
+
+export interface MockStats {
+  /** API requests received (model list aside). */
+  requests: number;
+  answered: number;
+  replayed: number;
+  errors: number;
+  stalls: number;
+  resets: number;
+  /** Requests whose client went away before the answer was finished. */
+  aborted: number;
+}
+
+export interface MockRequestEvent {
+  path: string;
+  body: JsonObject;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export class MockModel extends EventEmitter {
+  readonly knobs: MockKnobs;
+  readonly stats: MockStats = { requests: 0, answered: 0, replayed: 0, errors: 0, stalls: 0, resets: 0, aborted: 0 };
+  /** The plain HTTP handler; mount it as a server's fallback. */
+  readonly handler: HttpHandler = (req, res) => void this.handle(req, res);
+  private readonly plans = new Map<string, FaultPlan>();
+
+  constructor(private readonly options: MockModelOptions = {}) {
+    super();
+    this.knobs = { ...DEFAULT_KNOBS, ...options.knobs };
   }
-  if (req.method !== "POST" || url !== "/v1/responses") {
-    return sendJson(res, 404, { error: { message: `no route ${req.method} ${url}`, type: "not_found" } });
-  }
-  readJson(req)
-    .then((body) => {
-      if (!body || typeof body !== "object" || Array.isArray(body)) {
-        return sendJson(res, 400, { error: { message: "body must be a JSON object", type: "invalid_request_error" } });
+
+  private async handle(req: HttpRequest, res: HttpResponse): Promise<void> {
+    const path = pathOf(req);
+    try {
+      if (req.method === "GET" && path === "/v1/models") {
+        return sendJson(res, 200, { object: "list", data: [{ id: MOCK_MODEL_NAME, object: "model", created: 0, owned_by: "gym-mesh-mock" }] });
       }
-      if (body.stream === true) {
-        return sendJson(res, 400, { error: { message: "the mock model does not stream", type: "invalid_request_error" } });
+      if (req.method !== "POST" || (path !== "/v1/responses" && path !== "/v1/chat/completions")) {
+        throw new HttpError(404, `no route ${req.method} ${path}`, "not_found_error");
       }
-      sendJson(res, 200, scriptedResponse(body));
-    })
-    .catch((err: Error) => sendJson(res, 400, { error: { message: `invalid JSON body: ${err.message}`, type: "invalid_request_error" } }));
-}
+      const body = await readJsonBody(req);
+      if (!isObject(body)) throw new HttpError(400, "body must be a JSON object");
+      const header = req.headers[KNOBS_HEADER];
+      const overrides = typeof header === "string" ? header : "";
+      let knobs = this.knobs;
+      if (overrides !== "") {
+        try {
+          knobs = knobsFromHeader(overrides, this.knobs);
+        } catch (err) {
+          throw new HttpError(400, (err as Error).message);
+        }
+      }
 
-/** The scripted answer to one Responses request. */
-export function scriptedResponse(request: JsonObject): JsonObject {
-  const input = Array.isArray(request.input) ? request.input : [];
-  const tools = (Array.isArray(request.tools) ? request.tools : []).filter(
-    (t): t is JsonObject => isObject(t) && t.type === "function",
-  );
-  const toolAnswered = input.some((item) => isObject(item) && item.type === "function_call_output");
-  const lastToolOutput = [...input].reverse().find((item) => isObject(item) && item.type === "function_call_output") as
-    | JsonObject
-    | undefined;
+      this.stats.requests++;
+      this.emit("request", { path, body, headers: req.headers } satisfies MockRequestEvent);
+      let gone = false;
+      whenClientGone(res, () => {
+        gone = true;
+        this.stats.aborted++;
+        this.emit("aborted", { path, body, headers: req.headers } satisfies MockRequestEvent);
+      });
 
-  let output: JsonObject[];
-  if (tools.length > 0 && !toolAnswered) {
-    const tool = tools[0]!;
-    output = [
-      {
-        type: "function_call",
-        id: `fc_${randomUUID()}`,
-        call_id: `call_${randomUUID()}`,
-        name: String(tool.name),
-        arguments: JSON.stringify(exampleArguments(tool.parameters)),
-        status: "completed",
-      },
-    ];
-  } else {
-    const text = lastToolOutput ? `Here is what the tool said: ${String(lastToolOutput.output)}` : "Hello from the mock model.";
-    output = [
-      {
-        type: "message",
-        id: `msg_${randomUUID()}`,
-        role: "assistant",
-        status: "completed",
-        content: [{ type: "output_text", text, annotations: [] }],
-      },
-    ];
+      let plan = this.plans.get(overrides);
+      if (!plan) this.plans.set(overrides, (plan = new FaultPlan()));
+      const fault = plan.pick(knobs);
+      if (fault === "reset") {
+        this.stats.resets++;
+        return resetConnection(req);
+      }
+      if (fault === "stall") {
+        this.stats.stalls++;
+        await waitOrGone(res, knobs.stallMs);
+      }
+      const delay = latencyOf(knobs);
+      if (delay > 0 && !gone) await waitOrGone(res, delay);
+      if (gone) return;
+      if (fault === "error") {
+        this.stats.errors++;
+        const headers: Record<string, string> = knobs.retryAfterS !== undefined ? { "retry-after": String(knobs.retryAfterS) } : {};
+        const type = knobs.errorStatus === 429 ? "rate_limit_error" : knobs.errorStatus >= 500 ? "server_error" : "invalid_request_error";
+        // A 401 quotes the key it was given, as some real servers do: the mesh must not pass it on.
+        const auth = String(req.headers.authorization ?? "").replace(/^Bearer /, "");
+        const message = knobs.errorStatus === 401 ? `Incorrect API key provided: ${auth}` : `mock model: injected error (status ${knobs.errorStatus})`;
+        return sendError(res, knobs.errorStatus, message, type, headers);
+      }
+      if (path === "/v1/responses") this.answerResponses(body, knobs, res);
+      else this.answerChat(body, knobs, res);
+    } catch (err) {
+      sendFailure(res, err);
+    }
   }
-  const inputTokens = JSON.stringify(input).length >> 2;
-  const outputTokens = JSON.stringify(output).length >> 2;
-  return {
-    id: `resp_${randomUUID()}`,
-    object: "response",
-    created_at: Math.floor(Date.now() / 1000),
-    model: typeof request.model === "string" ? request.model : MOCK_MODEL_NAME,
-    status: "completed",
-    output,
-    tools: request.tools ?? [],
-    usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
-  };
-}
 
-/** Made-up arguments that fit a JSON schema's required properties. */
-function exampleArguments(schema: JsonValue | undefined): JsonObject {
-  const args: JsonObject = {};
-  if (!isObject(schema) || !isObject(schema.properties)) return args;
-  const required = Array.isArray(schema.required) ? schema.required.map(String) : Object.keys(schema.properties);
-  for (const name of required) {
-    const prop = schema.properties[name];
-    args[name] = exampleValue(name, isObject(prop) ? prop : {});
+  private answerResponses(body: JsonObject, knobs: MockKnobs, res: HttpResponse): void {
+    const replayed = this.replayed(body);
+    if (replayed && "error" in replayed) return sendError(res, 404, replayed.error, "not_found_error");
+    const response = replayed?.response ?? scriptedResponse(body, knobs);
+    this.stats.answered++;
+    if (body.stream !== true) return sendJson(res, 200, response);
+    const encoder = new ResponsesSseEncoder();
+    startSse(res);
+    for (const event of eventsOfResponse(response)) for (const e of encoder.encode(event)) writeSse(res, e, String(e.type));
+    res.end();
   }
-  return args;
-}
 
-function exampleValue(name: string, prop: JsonObject): JsonValue {
-  if (Array.isArray(prop.enum) && prop.enum.length > 0) return prop.enum[0]!;
-  switch (prop.type) {
-    case "integer":
-    case "number":
-      return 1;
-    case "boolean":
-      return true;
-    case "array":
-      return [];
-    case "object":
-      return exampleArguments(prop);
-    default:
-      return /city/i.test(name) ? "San Francisco" : `example ${name}`;
+  private answerChat(body: JsonObject, knobs: MockKnobs, res: HttpResponse): void {
+    let turn: ScriptedTurn;
+    let model = MOCK_MODEL_NAME;
+    const replayed = this.options.replay ? this.replayed(paramsFromChatRequest(body)) : undefined;
+    if (replayed && "error" in replayed) return sendError(res, 404, replayed.error, "not_found_error");
+    if (replayed) {
+      turn = turnOfCompletion(chatCompletionFromResponse(replayed.response));
+      model = String(replayed.response.model ?? model);
+    } else {
+      turn = scriptedChatTurn(body, knobs);
+      if (typeof body.model === "string") model = body.model;
+    }
+    const { completion, chunks } = chatAnswer(body, turn, { thinkTags: knobs.reasoning === "think_tags", model, tokenIds: knobs.tokenIds });
+    this.stats.answered++;
+    if (body.stream !== true) return sendJson(res, 200, completion);
+    startSse(res);
+    for (const chunk of chunks) writeSse(res, chunk);
+    writeSse(res, "[DONE]");
+    res.end();
+  }
+
+  /** The replay's answer: a response, an error to send, or undefined for the script. */
+  private replayed(params: JsonObject): { response: JsonObject } | { error: string } | undefined {
+    const book = this.options.replay;
+    if (!book) return undefined;
+    const answer = book.answer(params);
+    if (answer.kind === "hit") {
+      this.stats.replayed++;
+      return { response: answer.response };
+    }
+    if (answer.kind === "unknown" && this.options.unknown === "script") return undefined;
+    return { error: answer.message };
   }
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+export function createMockModel(options: MockModelOptions = {}): MockModel {
+  return new MockModel(options);
 }
 
-async function readJson(req: Req): Promise<JsonValue> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString("utf8")) as JsonValue;
+/** The scripted mock with default knobs, as a plain handler. */
+export const mockModelHandler: HttpHandler = new MockModel().handler;
+
+function resetConnection(req: HttpRequest): void {
+  const stream = (req as Http2ServerRequest).stream;
+  if (stream && typeof stream.close === "function") stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+  else req.socket.destroy();
 }
 
-function sendJson(res: Res, status: number, body: JsonValue): void {
-  const data = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(data) });
-  res.end(data);
+/** Waits `ms` (0: until the client goes away), or less if the client goes away first. */
+function waitOrGone(res: HttpResponse, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.removeListener("close", done);
+      resolve();
+    };
+    const timer = ms > 0 ? setTimeout(done, ms) : undefined;
+    res.once("close", done);
+  });
 }

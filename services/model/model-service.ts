@@ -1,8 +1,8 @@
-// ModelService: one generation in the Responses schema, forwarded to an
-// upstream OpenAI-compatible backend with the official `openai` SDK.
+// ModelService: one generation in the Responses schema over gRPC, served by a
+// model backend (an upstream OpenAI-compatible server, converted as needed).
+// The RPC's deadline and cancellation reach the upstream request.
 import { create, type JsonObject } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import OpenAI from "openai";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   CreateResponseResponseSchema,
   ModelService,
@@ -11,60 +11,89 @@ import {
   type StreamResponseRequest,
   type StreamResponseResponse,
 } from "../../gen/gym/v1/model_pb.js";
-import type { ResponseCreateParams } from "../../gen/gym/v1/responses_pb.js";
-import { paramsToJson, responseFromJson } from "../mesh/responses-json.js";
+import type { Response } from "../../gen/gym/v1/responses_pb.js";
+import { itemFromJson, JsonShapeError, paramsToJson, responseFromJson } from "../mesh/responses-json.js";
 import { log } from "../mesh/log.js";
-import { upstreamError } from "./upstream-errors.js";
+import type { GenerateOptions, ModelBackend, ModelEvent } from "./backend.js";
 
-export interface UpstreamOptions {
-  /** Instance name, for logs and error messages. */
-  name: string;
-  baseUrl: string;
-  apiKey: string;
-  model: string;
-  timeoutMs: number;
-}
-
-export function createModelService(options: UpstreamOptions): ServiceImpl<typeof ModelService> {
-  const client = new OpenAI({
-    baseURL: options.baseUrl,
-    apiKey: options.apiKey,
-    timeout: options.timeoutMs,
-    maxRetries: 2,
-  });
-
-  const body = (params: ResponseCreateParams | undefined) => {
-    const json = params ? paramsToJson(params) : {};
-    return { ...json, model: json.model ?? options.model } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming;
+export function createModelService(backend: ModelBackend): ServiceImpl<typeof ModelService> {
+  const prepare = (req: CreateResponseRequest | StreamResponseRequest, ctx: HandlerContext, rpc: string) => {
+    if (!req.params) throw new ConnectError(`${backend.name}: ${rpc}Request.params is required`, Code.InvalidArgument);
+    const options: GenerateOptions = { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), requestId: req.requestId };
+    return { params: paramsToJson(req.params), options };
   };
-
-  const generate = async (req: CreateResponseRequest | StreamResponseRequest, ctx: HandlerContext) => {
-    const started = performance.now();
-    try {
-      // The raw body, not the SDK's parsed object: the SDK adds convenience
-      // fields (output_text) that are not part of the response.
-      const raw = await client.responses.create(body(req.params), { signal: ctx.signal }).asResponse();
-      const response = responseFromJson((await raw.json()) as JsonObject);
-      log.info("model_response", { instance: options.name, request_id: req.requestId, ms: Math.round(performance.now() - started) });
-      return response;
-    } catch (err) {
-      const error = upstreamError(err, options.name);
-      log.warn("model_error", { instance: options.name, request_id: req.requestId, code: error.code, message: error.rawMessage });
-      throw error;
+  const done = (event: string, req: { requestId: string }, started: number, err?: unknown) => {
+    const fields = { instance: backend.name, request_id: req.requestId, ms: Math.round(performance.now() - started) };
+    if (err === undefined) log.info(event, fields);
+    else {
+      const e = ConnectError.from(err);
+      log.warn("model_error", { ...fields, code: Code[e.code], message: e.rawMessage });
     }
   };
 
   return {
     async createResponse(req, ctx) {
-      return create(CreateResponseResponseSchema, { response: await generate(req, ctx) });
-    },
-    // Streams the finished items of one generation, then the whole response.
-    async *streamResponse(req, ctx): AsyncGenerator<StreamResponseResponse> {
-      const response = await generate(req, ctx);
-      for (const [outputIndex, item] of response.output.entries()) {
-        yield create(StreamResponseResponseSchema, { event: { case: "outputItemDone", value: { outputIndex, item } } });
+      const started = performance.now();
+      try {
+        const { params, options } = prepare(req, ctx, "CreateResponse");
+        const response = toProto(await backend.create(params, options), backend.name);
+        done("model_response", req, started);
+        return create(CreateResponseResponseSchema, { response });
+      } catch (err) {
+        done("model_response", req, started, err);
+        throw err;
       }
-      yield create(StreamResponseResponseSchema, { event: { case: "completed", value: response } });
+    },
+
+    async *streamResponse(req, ctx): AsyncGenerator<StreamResponseResponse> {
+      const started = performance.now();
+      try {
+        const { params, options } = prepare(req, ctx, "StreamResponse");
+        for await (const event of backend.stream(params, options)) yield eventToProto(event, backend.name);
+        done("model_stream", req, started);
+      } catch (err) {
+        done("model_stream", req, started, err);
+        throw err;
+      }
     },
   };
+}
+
+export function eventToProto(event: ModelEvent, backend: string): StreamResponseResponse {
+  const at = (what: string) => `${backend}: upstream event ${event.type}${what}`;
+  try {
+    switch (event.type) {
+      case "created":
+        return create(StreamResponseResponseSchema, { event: { case: "created", value: responseFromJson(event.response) } });
+      case "item_added":
+        return create(StreamResponseResponseSchema, {
+          event: { case: "outputItemAdded", value: { outputIndex: event.index, item: itemFromJson(event.item) } },
+        });
+      case "text_delta":
+        return create(StreamResponseResponseSchema, { event: { case: "textDelta", value: { outputIndex: event.index, delta: event.delta } } });
+      case "arguments_delta":
+        return create(StreamResponseResponseSchema, { event: { case: "argumentsDelta", value: { outputIndex: event.index, delta: event.delta } } });
+      case "item_done":
+        return create(StreamResponseResponseSchema, {
+          event: { case: "outputItemDone", value: { outputIndex: event.index, item: itemFromJson(event.item) } },
+        });
+      case "completed":
+        return create(StreamResponseResponseSchema, { event: { case: "completed", value: responseFromJson(event.response) } });
+    }
+  } catch (err) {
+    throw shapeError(err, at(""));
+  }
+}
+
+function toProto(json: JsonObject, backend: string): Response {
+  try {
+    return responseFromJson(json);
+  } catch (err) {
+    throw shapeError(err, `${backend}: upstream response`);
+  }
+}
+
+function shapeError(err: unknown, where: string): ConnectError {
+  if (err instanceof JsonShapeError) return new ConnectError(`${where} does not fit the Responses schema: ${err.message}`, Code.Internal);
+  return ConnectError.from(err);
 }

@@ -1,22 +1,27 @@
-// ResourcesService: hosts one environment. Keeps per-session state, validates
-// untrusted tool arguments and runs the verifier.
-import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
+// ResourcesService: hosts one environment. Keeps per-session state (dropped
+// on CloseSession, at the end of an episode, or after an idle timeout),
+// validates untrusted tool arguments, runs the verifier, and drives
+// gymnasium-style episodes (Reset/Step).
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
 import { FunctionToolSchema } from "../../gen/gym/v1/responses_pb.js";
-import { VerdictSchema, type Task } from "../../gen/gym/v1/task_pb.js";
-import { TaskSchema } from "../../gen/gym/v1/task_pb.js";
-import { argumentsJsonSchema, type Environment } from "./environment.js";
+import { TaskSchema, VerdictSchema, type Task } from "../../gen/gym/v1/task_pb.js";
+import { argumentsJsonSchema, isGymnasium, type Environment, type Tool, type VerifyResult } from "./environment.js";
 import { pythonJsonDumps } from "./python-json.js";
+import { SessionStore } from "./sessions.js";
 
-interface Session {
-  task: Task;
-  state: unknown;
+export interface HostOptions {
+  /** A session unused this long is dropped. Default 30 minutes; 0 keeps sessions until closed. */
+  idleTimeoutMs?: number;
+  /** The clock, in milliseconds (tests pass their own). */
+  now?: () => number;
 }
 
-export function createResourcesService(env: Environment<any>): ServiceImpl<typeof ResourcesService> {
-  const sessions = new Map<string, Session>();
+export const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60_000;
+
+export function createResourcesService(env: Environment<any>, options: HostOptions = {}): ServiceImpl<typeof ResourcesService> {
+  const sessions = new SessionStore(env.name, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, options.now ?? Date.now);
   const tools = new Map(env.tools.map((t) => [t.name, t]));
   const toolDefs = env.tools.map((t) =>
     create(FunctionToolSchema, {
@@ -26,19 +31,14 @@ export function createResourcesService(env: Environment<any>): ServiceImpl<typeo
       strict: true,
     }),
   );
+  const gymnasium = isGymnasium(env);
 
-  const session = (id: string): Session => {
-    const found = sessions.get(id);
-    if (!found) throw new ConnectError(`${env.name}: no session "${id}" (seed one with SeedSession)`, Code.NotFound);
-    return found;
-  };
+  const newState = (task: Task) => guard(`${env.name}: creating the session state`, () => env.createState?.(task));
 
   return {
-    seedSession(req) {
+    async seedSession(req) {
       const task = req.task ?? create(TaskSchema);
-      const sessionId = randomUUID();
-      sessions.set(sessionId, { task, state: env.createState?.(task) });
-      return { sessionId };
+      return { sessionId: sessions.open(task, await newState(task)) };
     },
 
     listTools() {
@@ -46,38 +46,103 @@ export function createResourcesService(env: Environment<any>): ServiceImpl<typeo
     },
 
     async callTool(req) {
-      const { task, state } = session(req.sessionId);
+      const { task, state } = sessions.get(req.sessionId);
       const tool = tools.get(req.name);
       if (!tool) {
-        throw new ConnectError(`${env.name}: unknown tool "${req.name}" (tools: ${[...tools.keys()].join(", ")})`, Code.NotFound);
+        throw new ConnectError(`${env.name}: unknown tool "${req.name}" (tools: ${[...tools.keys()].join(", ") || "none"})`, Code.NotFound);
       }
-      let args: unknown;
-      try {
-        args = JSON.parse(req.arguments || "{}");
-      } catch (err) {
-        throw new ConnectError(`tool ${req.name}: arguments are not valid JSON: ${(err as Error).message}`, Code.InvalidArgument);
-      }
-      const parsed = tool.args.safeParse(args);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const where = issue.path.length ? issue.path.join(".") : "(arguments)";
-        throw new ConnectError(`tool ${req.name}: ${where}: ${issue.message}`, Code.InvalidArgument);
-      }
-      const output = await (tool.run as (a: unknown, c: unknown) => unknown)(parsed.data, { task, state });
+      const args = parseArguments(tool, req.arguments);
+      const output = await guard(`tool ${req.name} failed`, () => (tool.run as (a: unknown, c: unknown) => unknown)(args, { task, state }));
       return { output: typeof output === "string" ? output : pythonJsonDumps(output) };
     },
 
     async verify(req) {
       if (!req.response) throw new ConnectError(`${env.name}: verify needs the response`, Code.InvalidArgument);
-      const found = req.sessionId ? session(req.sessionId) : undefined;
+      const found = req.sessionId ? sessions.get(req.sessionId) : undefined;
       const task = req.task ?? found?.task ?? create(TaskSchema);
-      const result = await env.verify({ task, response: req.response, state: found?.state });
-      return { verdict: create(VerdictSchema, { reward: result.reward, extra: result.extra }) };
+      const result = await guard(`${env.name}: the verifier failed`, () => env.verify({ task, response: req.response!, state: found?.state }));
+      return { verdict: verdictOf(env.name, result) };
     },
 
     closeSession(req) {
-      sessions.delete(req.sessionId);
+      sessions.close(req.sessionId);
       return {};
     },
+
+    async reset(req) {
+      if (!gymnasium) throw notMultiTurn(env.name, "Reset");
+      const task = req.task ?? create(TaskSchema);
+      const state = await newState(task);
+      const sessionId = sessions.open(task, state);
+      try {
+        const result = (await guard(`${env.name}: reset failed`, () => env.reset?.({ task, state }))) ?? {};
+        return { sessionId, observation: result.observation, info: result.info ?? {} };
+      } catch (err) {
+        sessions.close(sessionId);
+        throw err;
+      }
+    },
+
+    async step(req) {
+      if (!gymnasium) throw notMultiTurn(env.name, "Step");
+      if (!req.response) throw new ConnectError(`${env.name}: step needs the model's response`, Code.InvalidArgument);
+      const session = sessions.get(req.sessionId);
+      const task = req.task ?? session.task;
+      const result = await guard(`${env.name}: step failed`, () => env.step!({ task, response: req.response!, state: session.state }));
+      checkReward(env.name, result.reward);
+      // An ended episode's state is dropped, as NeMo Gym's gymnasium servers do.
+      if (result.terminated || result.truncated) sessions.close(req.sessionId);
+      return {
+        observation: result.observation,
+        reward: result.reward,
+        terminated: result.terminated,
+        truncated: result.truncated,
+        info: result.info ?? {},
+      };
+    },
   };
+}
+
+/** Parses and validates a tool's untrusted arguments; INVALID_ARGUMENT says what is wrong and where. */
+export function parseArguments(tool: Tool<any>, text: string): unknown {
+  let args: unknown;
+  try {
+    args = JSON.parse(text || "{}");
+  } catch (err) {
+    throw new ConnectError(`tool ${tool.name}: arguments are not valid JSON: ${(err as Error).message}`, Code.InvalidArgument);
+  }
+  const parsed = tool.args.safeParse(args);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length ? issue.path.join(".") : "(arguments)";
+    throw new ConnectError(`tool ${tool.name}: ${where}: ${issue.message}`, Code.InvalidArgument);
+  }
+  return parsed.data;
+}
+
+function verdictOf(name: string, result: VerifyResult) {
+  checkReward(name, result.reward);
+  const extra: JsonObject = { ...(result.extra ?? {}) };
+  if (result.rewardComponents) extra.reward_components = { ...result.rewardComponents };
+  return create(VerdictSchema, { reward: result.reward, extra });
+}
+
+function checkReward(name: string, reward: unknown): void {
+  if (typeof reward !== "number" || !Number.isFinite(reward)) {
+    throw new ConnectError(`${name}: the verifier returned a reward that is not a finite number: ${String(reward)}`, Code.Internal);
+  }
+}
+
+function notMultiTurn(name: string, rpc: string): ConnectError {
+  return new ConnectError(`${name} is not a multi-turn environment: ${rpc} needs one with step()`, Code.FailedPrecondition);
+}
+
+/** Runs environment code; an error that is not a ConnectError becomes INTERNAL with the context, never a crash. */
+async function guard<T>(context: string, work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ConnectError) throw err;
+    throw new ConnectError(`${context}: ${err instanceof Error ? err.message : String(err)}`, Code.Internal);
+  }
 }

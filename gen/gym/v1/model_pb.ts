@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gym/v1/model.proto.
  */
 export const file_gym_v1_model: GenFile = /*@__PURE__*/
-  fileDesc("ChJneW0vdjEvbW9kZWwucHJvdG8SBmd5bS52MSJZChVDcmVhdGVSZXNwb25zZVJlcXVlc3QSLAoGcGFyYW1zGAEgASgLMhwuZ3ltLnYxLlJlc3BvbnNlQ3JlYXRlUGFyYW1zEhIKCnJlcXVlc3RfaWQYAiABKAkiPAoWQ3JlYXRlUmVzcG9uc2VSZXNwb25zZRIiCghyZXNwb25zZRgBIAEoCzIQLmd5bS52MS5SZXNwb25zZSJZChVTdHJlYW1SZXNwb25zZVJlcXVlc3QSLAoGcGFyYW1zGAEgASgLMhwuZ3ltLnYxLlJlc3BvbnNlQ3JlYXRlUGFyYW1zEhIKCnJlcXVlc3RfaWQYAiABKAki2AEKFlN0cmVhbVJlc3BvbnNlUmVzcG9uc2USJwoKdGV4dF9kZWx0YRgBIAEoCzIRLmd5bS52MS5UZXh0RGVsdGFIABIxCg9hcmd1bWVudHNfZGVsdGEYAiABKAsyFi5neW0udjEuQXJndW1lbnRzRGVsdGFIABIyChBvdXRwdXRfaXRlbV9kb25lGAMgASgLMhYuZ3ltLnYxLk91dHB1dEl0ZW1Eb25lSAASJQoJY29tcGxldGVkGAQgASgLMhAuZ3ltLnYxLlJlc3BvbnNlSABCBwoFZXZlbnQiMAoJVGV4dERlbHRhEhQKDG91dHB1dF9pbmRleBgBIAEoBRINCgVkZWx0YRgCIAEoCSI1Cg5Bcmd1bWVudHNEZWx0YRIUCgxvdXRwdXRfaW5kZXgYASABKAUSDQoFZGVsdGEYAiABKAkiQgoOT3V0cHV0SXRlbURvbmUSFAoMb3V0cHV0X2luZGV4GAEgASgFEhoKBGl0ZW0YAiABKAsyDC5neW0udjEuSXRlbTKyAQoMTW9kZWxTZXJ2aWNlEk8KDkNyZWF0ZVJlc3BvbnNlEh0uZ3ltLnYxLkNyZWF0ZVJlc3BvbnNlUmVxdWVzdBoeLmd5bS52MS5DcmVhdGVSZXNwb25zZVJlc3BvbnNlElEKDlN0cmVhbVJlc3BvbnNlEh0uZ3ltLnYxLlN0cmVhbVJlc3BvbnNlUmVxdWVzdBoeLmd5bS52MS5TdHJlYW1SZXNwb25zZVJlc3BvbnNlMAFiBnByb3RvMw", [file_gym_v1_responses]);
+  fileDesc("ChJneW0vdjEvbW9kZWwucHJvdG8SBmd5bS52MSJZChVDcmVhdGVSZXNwb25zZVJlcXVlc3QSLAoGcGFyYW1zGAEgASgLMhwuZ3ltLnYxLlJlc3BvbnNlQ3JlYXRlUGFyYW1zEhIKCnJlcXVlc3RfaWQYAiABKAkiPAoWQ3JlYXRlUmVzcG9uc2VSZXNwb25zZRIiCghyZXNwb25zZRgBIAEoCzIQLmd5bS52MS5SZXNwb25zZSJZChVTdHJlYW1SZXNwb25zZVJlcXVlc3QSLAoGcGFyYW1zGAEgASgLMhwuZ3ltLnYxLlJlc3BvbnNlQ3JlYXRlUGFyYW1zEhIKCnJlcXVlc3RfaWQYAiABKAkiswIKFlN0cmVhbVJlc3BvbnNlUmVzcG9uc2USJwoKdGV4dF9kZWx0YRgBIAEoCzIRLmd5bS52MS5UZXh0RGVsdGFIABIxCg9hcmd1bWVudHNfZGVsdGEYAiABKAsyFi5neW0udjEuQXJndW1lbnRzRGVsdGFIABIyChBvdXRwdXRfaXRlbV9kb25lGAMgASgLMhYuZ3ltLnYxLk91dHB1dEl0ZW1Eb25lSAASJQoJY29tcGxldGVkGAQgASgLMhAuZ3ltLnYxLlJlc3BvbnNlSAASIwoHY3JlYXRlZBgFIAEoCzIQLmd5bS52MS5SZXNwb25zZUgAEjQKEW91dHB1dF9pdGVtX2FkZGVkGAYgASgLMhcuZ3ltLnYxLk91dHB1dEl0ZW1BZGRlZEgAQgcKBWV2ZW50IkMKD091dHB1dEl0ZW1BZGRlZBIUCgxvdXRwdXRfaW5kZXgYASABKAUSGgoEaXRlbRgCIAEoCzIMLmd5bS52MS5JdGVtIjAKCVRleHREZWx0YRIUCgxvdXRwdXRfaW5kZXgYASABKAUSDQoFZGVsdGEYAiABKAkiNQoOQXJndW1lbnRzRGVsdGESFAoMb3V0cHV0X2luZGV4GAEgASgFEg0KBWRlbHRhGAIgASgJIkIKDk91dHB1dEl0ZW1Eb25lEhQKDG91dHB1dF9pbmRleBgBIAEoBRIaCgRpdGVtGAIgASgLMgwuZ3ltLnYxLkl0ZW0ysgEKDE1vZGVsU2VydmljZRJPCg5DcmVhdGVSZXNwb25zZRIdLmd5bS52MS5DcmVhdGVSZXNwb25zZVJlcXVlc3QaHi5neW0udjEuQ3JlYXRlUmVzcG9uc2VSZXNwb25zZRJRCg5TdHJlYW1SZXNwb25zZRIdLmd5bS52MS5TdHJlYW1SZXNwb25zZVJlcXVlc3QaHi5neW0udjEuU3RyZWFtUmVzcG9uc2VSZXNwb25zZTABYgZwcm90bzM", [file_gym_v1_responses]);
 
 /**
  * @generated from message gym.v1.CreateResponseRequest
@@ -118,6 +118,24 @@ export type StreamResponseResponse = Message<"gym.v1.StreamResponseResponse"> & 
      */
     value: Response;
     case: "completed";
+  } | {
+    /**
+     * The response has started: its id, model and settings, no output yet.
+     * First, when the backend says it.
+     *
+     * @generated from field: gym.v1.Response created = 5;
+     */
+    value: Response;
+    case: "created";
+  } | {
+    /**
+     * An output item has started at `output_index` (a function call's name
+     * and call_id are known from here on; its arguments arrive as deltas).
+     *
+     * @generated from field: gym.v1.OutputItemAdded output_item_added = 6;
+     */
+    value: OutputItemAdded;
+    case: "outputItemAdded";
   } | { case: undefined; value?: undefined };
 };
 
@@ -127,6 +145,28 @@ export type StreamResponseResponse = Message<"gym.v1.StreamResponseResponse"> & 
  */
 export const StreamResponseResponseSchema: GenMessage<StreamResponseResponse> = /*@__PURE__*/
   messageDesc(file_gym_v1_model, 3);
+
+/**
+ * @generated from message gym.v1.OutputItemAdded
+ */
+export type OutputItemAdded = Message<"gym.v1.OutputItemAdded"> & {
+  /**
+   * @generated from field: int32 output_index = 1;
+   */
+  outputIndex: number;
+
+  /**
+   * @generated from field: gym.v1.Item item = 2;
+   */
+  item?: Item | undefined;
+};
+
+/**
+ * Describes the message gym.v1.OutputItemAdded.
+ * Use `create(OutputItemAddedSchema)` to create a new message.
+ */
+export const OutputItemAddedSchema: GenMessage<OutputItemAdded> = /*@__PURE__*/
+  messageDesc(file_gym_v1_model, 4);
 
 /**
  * @generated from message gym.v1.TextDelta
@@ -148,7 +188,7 @@ export type TextDelta = Message<"gym.v1.TextDelta"> & {
  * Use `create(TextDeltaSchema)` to create a new message.
  */
 export const TextDeltaSchema: GenMessage<TextDelta> = /*@__PURE__*/
-  messageDesc(file_gym_v1_model, 4);
+  messageDesc(file_gym_v1_model, 5);
 
 /**
  * @generated from message gym.v1.ArgumentsDelta
@@ -170,7 +210,7 @@ export type ArgumentsDelta = Message<"gym.v1.ArgumentsDelta"> & {
  * Use `create(ArgumentsDeltaSchema)` to create a new message.
  */
 export const ArgumentsDeltaSchema: GenMessage<ArgumentsDelta> = /*@__PURE__*/
-  messageDesc(file_gym_v1_model, 5);
+  messageDesc(file_gym_v1_model, 6);
 
 /**
  * @generated from message gym.v1.OutputItemDone
@@ -192,7 +232,7 @@ export type OutputItemDone = Message<"gym.v1.OutputItemDone"> & {
  * Use `create(OutputItemDoneSchema)` to create a new message.
  */
 export const OutputItemDoneSchema: GenMessage<OutputItemDone> = /*@__PURE__*/
-  messageDesc(file_gym_v1_model, 6);
+  messageDesc(file_gym_v1_model, 7);
 
 /**
  * One model generation in the Responses schema, in front of an OpenAI-compatible

@@ -4,17 +4,18 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
 import type { FunctionTool, Response } from "./responses_pb.js";
 import { file_gym_v1_responses } from "./responses_pb.js";
 import type { Task, Verdict } from "./task_pb.js";
 import { file_gym_v1_task } from "./task_pb.js";
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file gym/v1/resources.proto.
  */
 export const file_gym_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("ChZneW0vdjEvcmVzb3VyY2VzLnByb3RvEgZneW0udjEiRAoSU2VlZFNlc3Npb25SZXF1ZXN0EhoKBHRhc2sYASABKAsyDC5neW0udjEuVGFzaxISCgpyZXF1ZXN0X2lkGAIgASgJIikKE1NlZWRTZXNzaW9uUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCSISChBMaXN0VG9vbHNSZXF1ZXN0IjgKEUxpc3RUb29sc1Jlc3BvbnNlEiMKBXRvb2xzGAEgAygLMhQuZ3ltLnYxLkZ1bmN0aW9uVG9vbCJXCg9DYWxsVG9vbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWFyZ3VtZW50cxgDIAEoCRIPCgdjYWxsX2lkGAQgASgJIiIKEENhbGxUb29sUmVzcG9uc2USDgoGb3V0cHV0GAEgASgJImMKDVZlcmlmeVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIaCgR0YXNrGAIgASgLMgwuZ3ltLnYxLlRhc2sSIgoIcmVzcG9uc2UYAyABKAsyEC5neW0udjEuUmVzcG9uc2UiMgoOVmVyaWZ5UmVzcG9uc2USIAoHdmVyZGljdBgBIAEoCzIPLmd5bS52MS5WZXJkaWN0IikKE0Nsb3NlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSIWChRDbG9zZVNlc3Npb25SZXNwb25zZTLfAgoQUmVzb3VyY2VzU2VydmljZRJGCgtTZWVkU2Vzc2lvbhIaLmd5bS52MS5TZWVkU2Vzc2lvblJlcXVlc3QaGy5neW0udjEuU2VlZFNlc3Npb25SZXNwb25zZRJACglMaXN0VG9vbHMSGC5neW0udjEuTGlzdFRvb2xzUmVxdWVzdBoZLmd5bS52MS5MaXN0VG9vbHNSZXNwb25zZRI9CghDYWxsVG9vbBIXLmd5bS52MS5DYWxsVG9vbFJlcXVlc3QaGC5neW0udjEuQ2FsbFRvb2xSZXNwb25zZRI3CgZWZXJpZnkSFS5neW0udjEuVmVyaWZ5UmVxdWVzdBoWLmd5bS52MS5WZXJpZnlSZXNwb25zZRJJCgxDbG9zZVNlc3Npb24SGy5neW0udjEuQ2xvc2VTZXNzaW9uUmVxdWVzdBocLmd5bS52MS5DbG9zZVNlc3Npb25SZXNwb25zZWIGcHJvdG8z", [file_gym_v1_responses, file_gym_v1_task]);
+  fileDesc("ChZneW0vdjEvcmVzb3VyY2VzLnByb3RvEgZneW0udjEiRAoSU2VlZFNlc3Npb25SZXF1ZXN0EhoKBHRhc2sYASABKAsyDC5neW0udjEuVGFzaxISCgpyZXF1ZXN0X2lkGAIgASgJIikKE1NlZWRTZXNzaW9uUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCSISChBMaXN0VG9vbHNSZXF1ZXN0IjgKEUxpc3RUb29sc1Jlc3BvbnNlEiMKBXRvb2xzGAEgAygLMhQuZ3ltLnYxLkZ1bmN0aW9uVG9vbCJXCg9DYWxsVG9vbFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWFyZ3VtZW50cxgDIAEoCRIPCgdjYWxsX2lkGAQgASgJIiIKEENhbGxUb29sUmVzcG9uc2USDgoGb3V0cHV0GAEgASgJImMKDVZlcmlmeVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIaCgR0YXNrGAIgASgLMgwuZ3ltLnYxLlRhc2sSIgoIcmVzcG9uc2UYAyABKAsyEC5neW0udjEuUmVzcG9uc2UiMgoOVmVyaWZ5UmVzcG9uc2USIAoHdmVyZGljdBgBIAEoCzIPLmd5bS52MS5WZXJkaWN0IikKE0Nsb3NlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSIWChRDbG9zZVNlc3Npb25SZXNwb25zZSI+CgxSZXNldFJlcXVlc3QSGgoEdGFzaxgBIAEoCzIMLmd5bS52MS5UYXNrEhIKCnJlcXVlc3RfaWQYAiABKAkidAoNUmVzZXRSZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEhgKC29ic2VydmF0aW9uGAIgASgJSACIAQESJQoEaW5mbxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCDgoMX29ic2VydmF0aW9uImEKC1N0ZXBSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSGgoEdGFzaxgCIAEoCzIMLmd5bS52MS5UYXNrEiIKCHJlc3BvbnNlGAMgASgLMhAuZ3ltLnYxLlJlc3BvbnNlIpYBCgxTdGVwUmVzcG9uc2USGAoLb2JzZXJ2YXRpb24YASABKAlIAIgBARIOCgZyZXdhcmQYAiABKAESEgoKdGVybWluYXRlZBgDIAEoCBIRCgl0cnVuY2F0ZWQYBCABKAgSJQoEaW5mbxgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCDgoMX29ic2VydmF0aW9uMsgDChBSZXNvdXJjZXNTZXJ2aWNlEkYKC1NlZWRTZXNzaW9uEhouZ3ltLnYxLlNlZWRTZXNzaW9uUmVxdWVzdBobLmd5bS52MS5TZWVkU2Vzc2lvblJlc3BvbnNlEkAKCUxpc3RUb29scxIYLmd5bS52MS5MaXN0VG9vbHNSZXF1ZXN0GhkuZ3ltLnYxLkxpc3RUb29sc1Jlc3BvbnNlEj0KCENhbGxUb29sEhcuZ3ltLnYxLkNhbGxUb29sUmVxdWVzdBoYLmd5bS52MS5DYWxsVG9vbFJlc3BvbnNlEjcKBlZlcmlmeRIVLmd5bS52MS5WZXJpZnlSZXF1ZXN0GhYuZ3ltLnYxLlZlcmlmeVJlc3BvbnNlEkkKDENsb3NlU2Vzc2lvbhIbLmd5bS52MS5DbG9zZVNlc3Npb25SZXF1ZXN0GhwuZ3ltLnYxLkNsb3NlU2Vzc2lvblJlc3BvbnNlEjQKBVJlc2V0EhQuZ3ltLnYxLlJlc2V0UmVxdWVzdBoVLmd5bS52MS5SZXNldFJlc3BvbnNlEjEKBFN0ZXASEy5neW0udjEuU3RlcFJlcXVlc3QaFC5neW0udjEuU3RlcFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_gym_v1_responses, file_gym_v1_task]);
 
 /**
  * @generated from message gym.v1.SeedSessionRequest
@@ -215,7 +216,147 @@ export const CloseSessionResponseSchema: GenMessage<CloseSessionResponse> = /*@_
   messageDesc(file_gym_v1_resources, 9);
 
 /**
- * One environment: its tools, per-session state and verifier.
+ * @generated from message gym.v1.ResetRequest
+ */
+export type ResetRequest = Message<"gym.v1.ResetRequest"> & {
+  /**
+   * The task row; its fields besides responses_create_params are the
+   * episode's metadata (follow-up turns, expected answers...).
+   *
+   * @generated from field: gym.v1.Task task = 1;
+   */
+  task?: Task | undefined;
+
+  /**
+   * Correlates logs (usually the rollout id).
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gym.v1.ResetRequest.
+ * Use `create(ResetRequestSchema)` to create a new message.
+ */
+export const ResetRequestSchema: GenMessage<ResetRequest> = /*@__PURE__*/
+  messageDesc(file_gym_v1_resources, 10);
+
+/**
+ * @generated from message gym.v1.ResetResponse
+ */
+export type ResetResponse = Message<"gym.v1.ResetResponse"> & {
+  /**
+   * The episode's session, for Step and CloseSession.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * Appended to the task's input as a user message when set.
+   *
+   * @generated from field: optional string observation = 2;
+   */
+  observation?: string | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Struct info = 3;
+   */
+  info?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message gym.v1.ResetResponse.
+ * Use `create(ResetResponseSchema)` to create a new message.
+ */
+export const ResetResponseSchema: GenMessage<ResetResponse> = /*@__PURE__*/
+  messageDesc(file_gym_v1_resources, 11);
+
+/**
+ * @generated from message gym.v1.StepRequest
+ */
+export type StepRequest = Message<"gym.v1.StepRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: gym.v1.Task task = 2;
+   */
+  task?: Task | undefined;
+
+  /**
+   * The model's response of this turn (its output items only).
+   *
+   * @generated from field: gym.v1.Response response = 3;
+   */
+  response?: Response | undefined;
+};
+
+/**
+ * Describes the message gym.v1.StepRequest.
+ * Use `create(StepRequestSchema)` to create a new message.
+ */
+export const StepRequestSchema: GenMessage<StepRequest> = /*@__PURE__*/
+  messageDesc(file_gym_v1_resources, 12);
+
+/**
+ * @generated from message gym.v1.StepResponse
+ */
+export type StepResponse = Message<"gym.v1.StepResponse"> & {
+  /**
+   * The next user message, when the episode goes on with one.
+   *
+   * @generated from field: optional string observation = 1;
+   */
+  observation?: string | undefined;
+
+  /**
+   * This turn's reward; an episode's reward is the sum over its steps.
+   *
+   * @generated from field: double reward = 2;
+   */
+  reward: number;
+
+  /**
+   * The episode reached its end (success or failure).
+   *
+   * @generated from field: bool terminated = 3;
+   */
+  terminated: boolean;
+
+  /**
+   * The episode was cut short (a step limit).
+   *
+   * @generated from field: bool truncated = 4;
+   */
+  truncated: boolean;
+
+  /**
+   * Environment-specific fields; `tool_outputs` (a list of {call_id, output})
+   * become function_call_output items of the trajectory.
+   *
+   * @generated from field: google.protobuf.Struct info = 5;
+   */
+  info?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message gym.v1.StepResponse.
+ * Use `create(StepResponseSchema)` to create a new message.
+ */
+export const StepResponseSchema: GenMessage<StepResponse> = /*@__PURE__*/
+  messageDesc(file_gym_v1_resources, 13);
+
+/**
+ * One environment: its tools, per-session state and verifier; or a
+ * multi-turn (gymnasium-style) environment driven by Reset and Step.
+ *
+ * Sessions are independent: concurrent sessions never see each other's
+ * state. A session unused for the server's idle timeout is dropped, and later
+ * calls naming it are NOT_FOUND.
  *
  * @generated from service gym.v1.ResourcesService
  */
@@ -262,7 +403,7 @@ export const ResourcesService: GenService<{
     output: typeof VerifyResponseSchema;
   },
   /**
-   * Drops a session's state.
+   * Drops a session's state. Closing an unknown session is not an error.
    *
    * @generated from rpc gym.v1.ResourcesService.CloseSession
    */
@@ -270,6 +411,29 @@ export const ResourcesService: GenService<{
     methodKind: "unary";
     input: typeof CloseSessionRequestSchema;
     output: typeof CloseSessionResponseSchema;
+  },
+  /**
+   * Starts a gymnasium-style episode for one task: a new session and the
+   * first observation. FAILED_PRECONDITION for environments without Step.
+   *
+   * @generated from rpc gym.v1.ResourcesService.Reset
+   */
+  reset: {
+    methodKind: "unary";
+    input: typeof ResetRequestSchema;
+    output: typeof ResetResponseSchema;
+  },
+  /**
+   * Takes one model turn of an episode: the next observation, this turn's
+   * reward, and whether the episode ended. A step that ends the episode
+   * (terminated or truncated) also closes its session.
+   *
+   * @generated from rpc gym.v1.ResourcesService.Step
+   */
+  step: {
+    methodKind: "unary";
+    input: typeof StepRequestSchema;
+    output: typeof StepResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gym_v1_resources, 0);

@@ -65,3 +65,17 @@ describe("example_single_tool_call", () => {
     expect((await resources.verify({ response: empty })).verdict?.reward).toBe(0);
   });
 });
+
+describe("example_single_tool_call through the mesh (mock model)", () => {
+  it("runs a rollout end to end: get_weather, its output, the answer, reward 1", async () => {
+    const { startEnvironmentMesh } = await import("../testing.js");
+    const env = await startEnvironmentMesh("example_single_tool_call");
+    try {
+      const { rollout } = await env.agent("example_single_tool_call_simple_agent").run({ task: taskFromJson(rows[2]) });
+      expect(rollout!.response!.output.map((i) => i.kind.case)).toEqual(["functionCall", "functionCallOutput", "message"]);
+      expect(rollout!.verdict!.reward).toBe(1);
+    } finally {
+      await env.close();
+    }
+  });
+});

@@ -1,0 +1,274 @@
+// The mesh benchmark (`npm run bench`): rollouts/s of the full mesh
+// (collector -> rollout -> agent -> model -> mock model, and the resources
+// server; each service its own process) against the bare loop of the same
+// model calls with no mesh, at several concurrencies and mock latencies.
+// Writes a markdown table to bench/results.md. Not a test: it asserts nothing.
+//
+//   npm run bench [-- --concurrency 1,64,1024,16384 --latency 0,1000 --steps 3]
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import { fileURLToPath } from "node:url";
+import { create } from "@bufbuild/protobuf";
+import { Command } from "commander";
+import OpenAI from "openai";
+import { Agent } from "undici";
+import { CollectRequestSchema, RolloutService, type CollectRequest } from "../gen/gym/v1/rollout_pb.js";
+import { clientFor } from "../services/mesh/clients.js";
+import { taskFromJson } from "../services/mesh/responses-json.js";
+import { percentile, processStats, type ProcessStats } from "./proc.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const GYM = path.join(ROOT, "bin/gym.js");
+const ROW = JSON.parse(
+  fs.readFileSync(path.join(ROOT, "services/environments/example_single_tool_call/data/example.jsonl"), "utf8").split("\n")[0]!,
+);
+const AGENT = "weather_agent";
+/** Connections of every pool: the concurrency never waits for one. */
+const POOL = 16_384;
+
+interface Level {
+  latencyMs: number;
+  concurrency: number;
+  rollouts: number;
+}
+
+interface Measured {
+  rolloutsPerS: number;
+  latenciesMs: number[];
+  failures: number;
+}
+
+// --- the mesh, one process per service -------------------------------------
+
+const SERVICES = ["mock_openai", "policy_model", "weather", "weather_agent", "rollout"] as const;
+
+function meshConfig(latencyMs: number, steps: number, ports: Record<string, number>): string {
+  const addresses = SERVICES.map((s) => `  ${s}: http://127.0.0.1:${ports[s]}`).join("\n");
+  return `instances:
+  mock_openai:
+    kind: mock_model
+    port: ${ports.mock_openai}
+    latency_ms: ${latencyMs}
+    tool_turns: ${steps - 1}
+  policy_model:
+    kind: model
+    port: ${ports.policy_model}
+    base_url: http://127.0.0.1:${ports.mock_openai}/v1
+    model: mock
+    pool_connections: ${POOL}
+    max_attempts: 1
+  weather:
+    kind: resources
+    port: ${ports.weather}
+    environment: example_single_tool_call
+  weather_agent:
+    kind: agent
+    port: ${ports.weather_agent}
+    model: policy_model
+    resources: weather
+    max_steps: ${steps}
+  rollout:
+    kind: rollout
+    port: ${ports.rollout}
+    default_agent: weather_agent
+    max_in_flight: ${POOL * 2}
+addresses:
+${addresses}
+`;
+}
+
+async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startProcess(config: string, only: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--max-old-space-size=4096", GYM, "serve", "-c", config, "--only", only], {
+    cwd: ROOT,
+    env: { ...process.env, GYM_LOG: "error" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  for await (const line of readline.createInterface({ input: child.stdout! })) if (line === "ready") return child;
+  throw new Error(`${only} did not start`);
+}
+
+async function startMeshProcesses(latencyMs: number, steps: number) {
+  const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gym-bench-")), "mesh.yaml");
+  fs.writeFileSync(file, meshConfig(latencyMs, steps, ports));
+  const procs: Record<string, ChildProcess> = {};
+  for (const s of SERVICES) procs[s] = await startProcess(file, s);
+  return { ports, procs };
+}
+
+async function runMesh(rolloutUrl: string, level: Level): Promise<Measured> {
+  const client = clientFor(RolloutService, rolloutUrl);
+  const task = taskFromJson(ROW);
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let failures = 0;
+  let outstanding = 0;
+  let freed: (() => void) | undefined;
+  async function* tasks(): AsyncGenerator<CollectRequest> {
+    for (let i = 0; i < level.rollouts; i++) {
+      while (outstanding >= level.concurrency) await new Promise<void>((r) => (freed = r));
+      outstanding++;
+      sentAt.set(String(i), performance.now());
+      yield create(CollectRequestSchema, { taskId: String(i), task });
+    }
+  }
+  const started = performance.now();
+  for await (const result of client.collect(tasks())) {
+    latencies.push(performance.now() - sentAt.get(result.taskId)!);
+    if (result.outcome.case !== "rollout") failures++;
+    outstanding--;
+    freed?.();
+  }
+  return { rolloutsPerS: level.rollouts / ((performance.now() - started) / 1000), latenciesMs: latencies, failures };
+}
+
+// --- the bare loop: the same model calls, no mesh ----------------------------
+
+async function runBare(mockUrl: string, level: Level, steps: number): Promise<Measured> {
+  const dispatcher = new Agent({ connections: POOL, keepAliveTimeout: 30_000 });
+  const openai = new OpenAI({ baseURL: `${mockUrl}/v1`, apiKey: "none", maxRetries: 0, fetchOptions: { dispatcher } as never });
+  const params = ROW.responses_create_params;
+  const latencies: number[] = [];
+  let failures = 0;
+  let next = 0;
+  const one = async () => {
+    const t0 = performance.now();
+    const input = [...params.input];
+    for (let step = 0; step < steps; step++) {
+      const res = await openai.responses.create({ ...params, model: "mock", input }).asResponse();
+      const body = (await res.json()) as { output: { type: string; call_id?: string }[] };
+      input.push(...body.output);
+      for (const item of body.output) {
+        if (item.type === "function_call") input.push({ type: "function_call_output", call_id: item.call_id, output: '{"city": "San Francisco", "weather_description": "The weather in San Francisco is cold."}' });
+      }
+    }
+    latencies.push(performance.now() - t0);
+  };
+  const worker = async () => {
+    while (next < level.rollouts) {
+      next++;
+      await one().catch(() => failures++);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: level.concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  await dispatcher.close();
+  return { rolloutsPerS: level.rollouts / elapsed, latenciesMs: latencies, failures };
+}
+
+// --- the table ----------------------------------------------------------------
+
+interface Row {
+  level: Level;
+  bare: Measured;
+  mesh: Measured;
+  cpuMsPerRollout: Record<string, number>;
+  peakMb: Record<string, number>;
+}
+
+function table(rows: Row[], steps: number, hops: number): string {
+  const head = [
+    "model latency",
+    "concurrency",
+    "rollouts",
+    "bare rollouts/s",
+    "mesh rollouts/s",
+    "mesh / bare",
+    "mesh / ideal",
+    "added p50",
+    "added p99",
+    "mesh CPU per rollout",
+    "CPU per hop",
+    "failures",
+    "peak memory (MB): mock / model / resources / agent / rollout / collector",
+  ];
+  const lines = rows.map(({ level, bare, mesh, cpuMsPerRollout, peakMb }) => {
+    const ideal = level.latencyMs > 0 ? level.concurrency / ((steps * level.latencyMs) / 1000) : NaN;
+    const cpu = Object.values(cpuMsPerRollout).reduce((a, b) => a + b, 0);
+    return [
+      `${level.latencyMs} ms`,
+      String(level.concurrency),
+      String(level.rollouts),
+      bare.rolloutsPerS.toFixed(1),
+      mesh.rolloutsPerS.toFixed(1),
+      (mesh.rolloutsPerS / bare.rolloutsPerS).toFixed(2),
+      Number.isNaN(ideal) ? "-" : `${((100 * mesh.rolloutsPerS) / ideal).toFixed(0)}%`,
+      `${(percentile(mesh.latenciesMs, 50) - percentile(bare.latenciesMs, 50)).toFixed(1)} ms`,
+      `${(percentile(mesh.latenciesMs, 99) - percentile(bare.latenciesMs, 99)).toFixed(1)} ms`,
+      `${cpu.toFixed(2)} ms`,
+      `${(cpu / hops).toFixed(3)} ms`,
+      `${bare.failures} / ${mesh.failures}`,
+      ["mock_openai", "policy_model", "weather", "weather_agent", "rollout", "collector"].map((p) => peakMb[p]?.toFixed(0) ?? "-").join(" / "),
+    ];
+  });
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...lines.map(line)].join("\n");
+}
+
+async function main() {
+  const opts = new Command("bench")
+    .option("--concurrency <list>", "comma-separated", "1,64,1024,16384")
+    .option("--latency <list>", "mock model latency in ms, comma-separated", "0,1000")
+    .option("--steps <n>", "model calls per rollout (tool calls + the answer)", "3")
+    .option("--out <file>", "results file", path.join(ROOT, "bench/results.md"))
+    .parse()
+    .opts<{ concurrency: string; latency: string; steps: string; out: string }>();
+  const steps = Number(opts.steps);
+  // collector->rollout, rollout->agent, agent->resources (seed, tools, verify, close),
+  // agent->model and model->mock per step.
+  const hops = 2 + (2 + (steps - 1) + 2) + 2 * steps;
+  const rows: Row[] = [];
+
+  for (const latencyMs of opts.latency.split(",").map(Number)) {
+    const { ports, procs } = await startMeshProcesses(latencyMs, steps);
+    const pids = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, p.pid!]));
+    try {
+      for (const concurrency of opts.concurrency.split(",").map(Number)) {
+        const rollouts = latencyMs > 0 ? Math.max(2 * concurrency, 20) : Math.max(2 * concurrency, 500);
+        const level = { latencyMs, concurrency, rollouts };
+        process.stderr.write(`bench: ${latencyMs} ms, concurrency ${concurrency}, ${rollouts} rollouts...\n`);
+        const bare = await runBare(`http://127.0.0.1:${ports.mock_openai}`, level, steps);
+        const before: Record<string, ProcessStats> = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processStats(pid)]));
+        const mesh = await runMesh(`http://127.0.0.1:${ports.rollout}`, level);
+        const cpuMsPerRollout: Record<string, number> = {};
+        const peakMb: Record<string, number> = {};
+        for (const [name, pid] of Object.entries(pids)) {
+          const after = processStats(pid);
+          if (name !== "mock_openai") cpuMsPerRollout[name] = (after.cpuMs - before[name]!.cpuMs) / rollouts;
+          peakMb[name] = after.peakRssMb;
+        }
+        peakMb.collector = processStats(process.pid).peakRssMb;
+        rows.push({ level, bare, mesh, cpuMsPerRollout, peakMb });
+        process.stderr.write(`  bare ${bare.rolloutsPerS.toFixed(1)}/s, mesh ${mesh.rolloutsPerS.toFixed(1)}/s\n`);
+      }
+    } finally {
+      for (const p of Object.values(procs)) p.kill("SIGTERM");
+    }
+  }
+
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}`;
+  const text = `# Mesh benchmark\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\n` +
+    `Rollouts of ${steps} model calls (${steps - 1} tool calls, then the answer) against the built-in mock model; ` +
+    `the mesh runs each service in its own process; the bare loop makes the same model calls from one process with no mesh. ` +
+    `"Ideal" is concurrency / (${steps} x model latency). "Added" latency is mesh minus bare at that percentile. ` +
+    `CPU per rollout sums the mesh processes except the mock; CPU per hop divides it by the ${hops} calls between processes a rollout makes.\n\n` +
+    table(rows, steps, hops) + "\n";
+  fs.writeFileSync(opts.out, text);
+  process.stdout.write(text);
+}
+
+await main();

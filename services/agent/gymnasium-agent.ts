@@ -1,0 +1,82 @@
+// NeMo Gym's gymnasium_agent: Reset the environment (its observation joins
+// the input as a user message), then alternate one model turn and one Step
+// until the environment says terminated or truncated, or the step limit
+// (then the rollout is truncated). The reward is the sum of the step rewards;
+// terminated, truncated and the last step's info are written beside it.
+import { randomUUID } from "node:crypto";
+import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ItemSchema, ResponseSchema, UsageSchema, type Item, type Response } from "../../gen/gym/v1/responses_pb.js";
+import { RolloutSchema, VerdictSchema, type Rollout, type Task } from "../../gen/gym/v1/task_pb.js";
+import { log } from "../mesh/log.js";
+import { addUsage, callModel, closeQuietly, inputItems, requestWith, Stopwatch, taskParams, userMessage, type AgentDeps, type RunOptions } from "./rollout-parts.js";
+
+export async function runGymnasiumAgent(deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions = {}): Promise<Rollout> {
+  const params = taskParams(task);
+  rolloutId ||= randomUUID();
+  const call = { signal: options.signal, timeoutMs: options.timeoutMs };
+  const clock = new Stopwatch();
+
+  const reset = await clock.time("toolsMs", deps.resources.reset({ task, requestId: rolloutId }, call));
+  let open = true;
+  try {
+    const input = inputItems(params.input);
+    if (reset.observation) input.push(userMessage(reset.observation));
+    const outputs: Item[] = [];
+    const emit = (item: Item) => {
+      outputs.push(item);
+      options.onItem?.(item);
+    };
+    const usage = create(UsageSchema);
+    let last: Response | undefined;
+    let total = 0;
+    let terminated = false;
+    let truncated = true;
+    let info: JsonObject = {};
+    let turns = 0;
+
+    while (deps.maxSteps <= 0 || turns < deps.maxSteps) {
+      turns++;
+      const response = await clock.time("modelMs", callModel(deps, requestWith(params, [...input, ...outputs]), rolloutId, call));
+      last = response;
+      addUsage(usage, response.usage);
+      response.output.forEach(emit);
+
+      const step = await clock.time("verifyMs", deps.resources.step({ sessionId: reset.sessionId, task, response }, call));
+      total += step.reward;
+      info = step.info ?? {};
+      for (const out of toolOutputs(info)) emit(out);
+      if (step.observation) emit(userMessage(step.observation));
+      if (step.terminated || step.truncated) {
+        // The environment closed the session with the episode.
+        open = false;
+        terminated = step.terminated;
+        truncated = step.truncated;
+        break;
+      }
+    }
+
+    if (!last) throw new ConnectError(`${deps.name}: the episode ended before any model turn`, Code.Internal);
+    const final = create(ResponseSchema, { ...last, output: outputs, usage });
+    const verdict = create(VerdictSchema, { reward: total, extra: { terminated, truncated, info } });
+    const timings = clock.finish();
+    log.info("rollout_done", { agent: deps.name, rollout_id: rolloutId, steps: turns, reward: total, ms: Math.round(timings.totalMs) });
+    return create(RolloutSchema, { rolloutId, task, response: final, verdict, steps: turns, timings });
+  } finally {
+    if (open) {
+      closeQuietly(deps, reset.sessionId, (err) => log.warn("close_session_failed", { agent: deps.name, rollout_id: rolloutId, message: err.message }));
+    }
+  }
+}
+
+/** `info.tool_outputs` ([{call_id, output}]) as function_call_output items, as NeMo Gym's agent adds them. */
+function toolOutputs(info: JsonObject): Item[] {
+  const list = info.tool_outputs;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((entry: JsonValue) => {
+    if (!entry || typeof entry !== "object" || Array.isArray(entry)) return [];
+    const callId = typeof entry.call_id === "string" ? entry.call_id : "";
+    const output = typeof entry.output === "string" ? entry.output : JSON.stringify(entry.output ?? null);
+    return [create(ItemSchema, { kind: { case: "functionCallOutput", value: { callId, output } } })];
+  });
+}

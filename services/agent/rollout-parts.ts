@@ -1,0 +1,102 @@
+// Pieces every agent kind uses: the task's input as items, usage sums, and
+// timing of the parts of a rollout.
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import type { ModelService } from "../../gen/gym/v1/model_pb.js";
+import type { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import {
+  ItemListSchema,
+  ItemSchema,
+  ResponseCreateParamsSchema,
+  type Item,
+  type Response,
+  type ResponseCreateParams,
+  type Usage,
+} from "../../gen/gym/v1/responses_pb.js";
+import type { Task, Timings } from "../../gen/gym/v1/task_pb.js";
+
+export type AgentKind = "simple_agent" | "non_executing_simple_agent" | "tool_simulation_agent" | "gymnasium_agent";
+
+export interface AgentDeps {
+  name: string;
+  /** Which of NeMo Gym's agents this instance is; simple_agent when not given. */
+  kind?: AgentKind;
+  model: Client<typeof ModelService>;
+  resources: Client<typeof ResourcesService>;
+  /** Model calls per rollout; 0 means no limit. */
+  maxSteps: number;
+  /** tool_simulation_agent: skip the verifier and give this reward instead. */
+  skipVerification?: boolean;
+  skipVerificationReward?: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Called with each output item (model output or tool output) as it happens. */
+  onItem?: (item: Item) => void;
+}
+
+export type CallOptions = { signal?: AbortSignal; timeoutMs?: number };
+
+export function taskParams(task: Task): ResponseCreateParams {
+  const params = task.responsesCreateParams;
+  if (!params) throw new ConnectError("task has no responses_create_params", Code.InvalidArgument);
+  return params;
+}
+
+/** A user message in the short form datasets use (`{"role": "user", "content": "..."}`). */
+export function userMessage(text: string): Item {
+  return create(ItemSchema, { kind: { case: "message", value: { role: "user", content: { case: "text", value: text }, untyped: true } } });
+}
+
+/** The request input as items; a plain string is one user message. */
+export function inputItems(input: ResponseCreateParams["input"]): Item[] {
+  if (input.case === "inputItems") return input.value.items;
+  if (input.case === "inputText") return [userMessage(input.value)];
+  return [];
+}
+
+/** The task's request with its input replaced by these items. */
+export function requestWith(params: ResponseCreateParams, items: Item[]): ResponseCreateParams {
+  return create(ResponseCreateParamsSchema, { ...params, input: { case: "inputItems", value: create(ItemListSchema, { items }) } });
+}
+
+/** One model call; a response-less answer is INTERNAL. */
+export async function callModel(deps: AgentDeps, params: ResponseCreateParams, rolloutId: string, call: CallOptions): Promise<Response> {
+  const { response } = await deps.model.createResponse({ params, requestId: rolloutId }, call);
+  if (!response) throw new ConnectError(`${deps.name}: the model returned no response`, Code.Internal);
+  return response;
+}
+
+export function addUsage(total: Usage, step: Usage | undefined): void {
+  if (!step) return;
+  total.inputTokens += step.inputTokens;
+  total.outputTokens += step.outputTokens;
+  total.totalTokens += step.totalTokens;
+}
+
+/** Wall-clock time per part of a rollout. */
+export class Stopwatch {
+  readonly timings: Omit<Timings, "$typeName" | "$unknown"> = { modelMs: 0, toolsMs: 0, verifyMs: 0, totalMs: 0 };
+  private readonly started = performance.now();
+
+  async time<T>(part: "modelMs" | "toolsMs" | "verifyMs", work: Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await work;
+    } finally {
+      this.timings[part] += performance.now() - t0;
+    }
+  }
+
+  finish(): Omit<Timings, "$typeName" | "$unknown"> {
+    this.timings.totalMs = performance.now() - this.started;
+    return this.timings;
+  }
+}
+
+/** Closes a session on success and failure alike; a failure to close is only logged by the caller. */
+export function closeQuietly(deps: AgentDeps, sessionId: string, onError: (err: Error) => void): void {
+  deps.resources.closeSession({ sessionId }).catch(onError);
+}

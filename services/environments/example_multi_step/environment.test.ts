@@ -1,0 +1,79 @@
+import * as fs from "node:fs";
+import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { taskFromJson } from "../../mesh/responses-json.js";
+import { hostClient } from "../../resources/verify-cases.js";
+import { startEnvironmentMesh, type EnvironmentMesh } from "../testing.js";
+import { exampleMultiStep } from "./environment.js";
+
+const rows = fs
+  .readFileSync(new URL("./data/example.jsonl", import.meta.url), "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l));
+const resources = hostClient(exampleMultiStep);
+
+async function call(name: string, args: string) {
+  const { sessionId } = await resources.seedSession({ task: taskFromJson(rows[0]) });
+  return (await resources.callTool({ sessionId, name, arguments: args })).output;
+}
+
+describe("example_multi_step tools", () => {
+  it("offer the schemas the dataset rows carry", async () => {
+    const { tools } = await resources.listTools({});
+    const offered = rows[0].responses_create_params.tools;
+    expect(tools.map((t) => t.name)).toEqual(offered.map((t: { name: string }) => t.name));
+    for (const [i, t] of tools.entries()) {
+      expect(t.description).toBe(offered[i].description);
+      expect(t.parameters).toEqual(offered[i].parameters);
+    }
+  });
+
+  it("value a synonym as the sum of its code points, as NeMo Gym's sum(map(ord, s))", async () => {
+    expect(await call("get_synonym_value", '{"synonym": "Arid"}')).toBe('{"synonym_value": 384}');
+    expect(await call("get_synonym_value", '{"synonym": "Blazing"}')).toBe('{"synonym_value": 711}');
+    // One astral character is one code point (128512), not two UTF-16 units.
+    expect(await call("get_synonym_value", '{"synonym": "😀"}')).toBe('{"synonym_value": 128512}');
+    expect(await call("extract_synonym_values", '{"synonym_values": [384, 279]}')).toBe('{"success": true}');
+  });
+
+  it("reject bad arguments with the field and the reason", async () => {
+    await expect(call("get_synonym_value", "{}")).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining("synonym") });
+    await expect(call("get_synonym_value", '{"synonym": 5}')).rejects.toMatchObject({ code: Code.InvalidArgument });
+    await expect(call("extract_synonym_values", '{"synonym_values": "not-a-list"}')).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: expect.stringContaining("synonym_values"),
+    });
+    await expect(call("extract_synonym_values", '{"synonym_values": [1, "x"]}')).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: expect.stringContaining("synonym_values.1"),
+    });
+  });
+});
+
+describe("example_multi_step through the mesh (mock model)", () => {
+  let env: EnvironmentMesh;
+  beforeAll(async () => {
+    env = await startEnvironmentMesh("example_multi_step");
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  // The mock model calls the first offered tool once, then answers; offered
+  // extract_synonym_values first, it reports an empty list.
+  it("runs a rollout and scores the values the model reported", async () => {
+    const agent = env.agent("example_multi_step_simple_agent");
+    const { rollout } = await agent.run({ task: taskFromJson(rows[0]) });
+    const output = rollout!.response!.output;
+    expect(output.map((i) => i.kind.case)).toEqual(["functionCall", "functionCallOutput", "message"]);
+    expect(output[1]!.kind.value).toMatchObject({ output: '{"synonym_value": 1577}' }); // sum(map(ord, "example synonym"))
+    expect(rollout!.verdict).toMatchObject({ reward: 0, extra: { parsed_synonym_values: [], accuracy: false, set_overlap: 0 } });
+
+    const extractFirst = structuredClone(rows[0]);
+    extractFirst.responses_create_params.tools.reverse();
+    const second = await agent.run({ task: taskFromJson(extractFirst) });
+    expect(second.rollout!.response!.output[0]!.kind.value).toMatchObject({ name: "extract_synonym_values" });
+    expect(second.rollout!.verdict).toMatchObject({ reward: 0, extra: { parsed_synonym_values: [], set_overlap: 0 } });
+  });
+});

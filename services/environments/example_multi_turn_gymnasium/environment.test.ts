@@ -1,0 +1,92 @@
+import * as fs from "node:fs";
+import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ResponseSchema } from "../../../gen/gym/v1/responses_pb.js";
+import { responseFromJson, taskFromJson } from "../../mesh/responses-json.js";
+import { hostClient } from "../../resources/verify-cases.js";
+import { startEnvironmentMesh, type EnvironmentMesh } from "../testing.js";
+import { exampleMultiTurnGymnasium } from "./environment.js";
+
+const rows = fs
+  .readFileSync(new URL("./data/example.jsonl", import.meta.url), "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l));
+const resources = hostClient(exampleMultiTurnGymnasium);
+const answer = (text: string) =>
+  responseFromJson({ id: "r", output: [{ type: "message", role: "assistant", content: [{ type: "output_text", text, annotations: [] }] }] });
+
+describe("example_multi_turn_gymnasium Reset/Step", () => {
+  it("replays the follow-ups, then scores the final turn and closes the episode", async () => {
+    const task = taskFromJson(rows[1]); // one follow-up, expected "20"
+    const { sessionId, observation } = await resources.reset({ task });
+    expect(observation).toBeUndefined();
+    const first = await resources.step({ sessionId, task, response: answer("120") });
+    expect(first).toMatchObject({ observation: "Now divide that result by 6.", reward: 0, terminated: false, truncated: false });
+    const last = await resources.step({ sessionId, task, response: answer("That gives 20.") });
+    expect(last).toMatchObject({ reward: 1, terminated: true, truncated: false });
+    expect(last.observation).toBeUndefined();
+    // The ended episode's session is gone.
+    await expect(resources.step({ sessionId, task, response: answer("20") })).rejects.toMatchObject({ code: Code.NotFound });
+  });
+
+  it("keeps concurrent episodes of the same task apart", async () => {
+    const task = taskFromJson(rows[0]); // two follow-ups
+    const [a, b] = await Promise.all([resources.reset({ task }), resources.reset({ task })]);
+    await resources.step({ sessionId: a.sessionId, task, response: answer("Paris") });
+    await resources.step({ sessionId: a.sessionId, task, response: answer("2 million") });
+    const aLast = await resources.step({ sessionId: a.sessionId, task, response: answer("Eiffel Tower") });
+    const bFirst = await resources.step({ sessionId: b.sessionId, task, response: answer("Eiffel Tower") });
+    expect(aLast).toMatchObject({ reward: 1, terminated: true });
+    expect(bFirst).toMatchObject({ reward: 0, terminated: false, observation: rows[0].follow_ups[0] });
+  });
+
+  it("has no Verify and no tools", async () => {
+    const { tools } = await resources.listTools({});
+    expect(tools).toEqual([]);
+    await expect(resources.verify({ task: taskFromJson(rows[0]), response: create(ResponseSchema) })).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+    });
+  });
+});
+
+describe("example_multi_turn_gymnasium through the mesh (mock model)", () => {
+  let env: EnvironmentMesh;
+  beforeAll(async () => {
+    env = await startEnvironmentMesh("example_multi_turn_gymnasium");
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  // The mock model answers every turn with "Hello from the mock model."
+  it("runs the conversation turn by turn and sums the step rewards", async () => {
+    const agent = env.agent("example_multi_turn_gymnasium_agent");
+    const row = rows[0]; // two follow-ups
+    const hit = await agent.run({ task: taskFromJson({ ...row, expected_answer: "MOCK model" }) });
+    const rollout = hit.rollout!;
+    expect(rollout.steps).toBe(3);
+    const output = rollout.response!.output;
+    expect(output.map((i) => (i.kind.case === "message" ? i.kind.value.role : i.kind.case))).toEqual([
+      "assistant",
+      "user",
+      "assistant",
+      "user",
+      "assistant",
+    ]);
+    expect(output[1]!.kind.value).toMatchObject({ content: { case: "text", value: row.follow_ups[0] } });
+    expect(rollout.verdict).toMatchObject({ reward: 1, extra: { terminated: true, truncated: false } });
+
+    const miss = await agent.run({ task: taskFromJson(row) });
+    expect(miss.rollout!.verdict).toMatchObject({ reward: 0, extra: { terminated: true, truncated: false } });
+  });
+
+  it("truncates an episode that outlasts the agent's step limit", async () => {
+    const agent = env.agent("example_multi_turn_gymnasium_agent"); // max_steps 10
+    const row = { ...rows[0], follow_ups: Array.from({ length: 12 }, (_, i) => `question ${i + 1}`), expected_answer: "mock" };
+    const { rollout } = await agent.run({ task: taskFromJson(row) });
+    expect(rollout!.steps).toBe(10);
+    expect(rollout!.verdict).toMatchObject({ reward: 0, extra: { terminated: false, truncated: true } });
+  });
+});

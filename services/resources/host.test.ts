@@ -1,0 +1,103 @@
+// The ResourcesService host with small environments made for these tests.
+import { create } from "@bufbuild/protobuf";
+import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import { ResponseSchema } from "../../gen/gym/v1/responses_pb.js";
+import { taskFromJson } from "../mesh/responses-json.js";
+import { z } from "zod";
+import { defineEnvironment, defineTool, laxInt, taskFields, type Environment } from "./environment.js";
+import { createResourcesService, type HostOptions } from "./host.js";
+import { pyFloat } from "./python-json.js";
+
+const halveArgs = z.object({ n: laxInt() });
+const env = defineEnvironment<{ log: number[] }>({
+  name: "test_env",
+  description: "for host tests",
+  tools: [
+    defineTool<{ log: number[] }, typeof halveArgs>({
+      name: "halve",
+      description: "n / 2 as Python writes a float",
+      args: halveArgs,
+      run: ({ n }, { state }) => {
+        state.log.push(n);
+        return { half: pyFloat(n / 2) };
+      },
+    }),
+    defineTool({ name: "explode", description: "always fails", args: z.object({}), run: () => { throw new Error("boom"); } }),
+  ],
+  createState: () => ({ log: [] }),
+  verify: ({ task, state }) => {
+    const { target } = taskFields(task, z.object({ target: z.number() }));
+    const sum = (state?.log ?? []).reduce((a, b) => a + b, 0);
+    return { reward: sum === target ? 1 : 0, rewardComponents: { sum_ok: sum === target ? 1 : 0, calls: state?.log.length ?? 0 } };
+  },
+});
+
+function client(options: HostOptions = {}, e: Environment<any> = env) {
+  return createClient(ResourcesService, createRouterTransport((r) => r.service(ResourcesService, createResourcesService(e, options))));
+}
+const task = taskFromJson({ responses_create_params: { input: "hi" }, target: 3 });
+const response = create(ResponseSchema, {});
+
+describe("ResourcesService host", () => {
+  it("writes tool outputs as Python does, floats included", async () => {
+    const c = client();
+    const { sessionId } = await c.seedSession({ task });
+    expect((await c.callTool({ sessionId, name: "halve", arguments: '{"n": -6}' })).output).toBe('{"half": -3.0}');
+    expect((await c.callTool({ sessionId, name: "halve", arguments: '{"n": 1}' })).output).toBe('{"half": 0.5}');
+  });
+
+  it("turns a failing tool into INTERNAL naming the tool, and keeps serving", async () => {
+    const c = client();
+    const { sessionId } = await c.seedSession({ task });
+    await expect(c.callTool({ sessionId, name: "explode", arguments: "{}" })).rejects.toMatchObject({
+      code: Code.Internal,
+      rawMessage: "tool explode failed: boom",
+    });
+    expect((await c.callTool({ sessionId, name: "halve", arguments: '{"n": 2}' })).output).toBe('{"half": 1.0}');
+  });
+
+  it("verifies with the session's state and writes reward components beside the reward", async () => {
+    const c = client();
+    const { sessionId } = await c.seedSession({ task });
+    await c.callTool({ sessionId, name: "halve", arguments: '{"n": 1}' });
+    await c.callTool({ sessionId, name: "halve", arguments: '{"n": "2"}' });
+    const { verdict } = await c.verify({ sessionId, task, response });
+    expect(verdict).toMatchObject({ reward: 1, extra: { reward_components: { sum_ok: 1, calls: 2 } } });
+    await expect(c.verify({ sessionId, task: taskFromJson({ responses_create_params: { input: "hi" } }), response })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: expect.stringContaining("task.target"),
+    });
+  });
+
+  it("drops a closed session, and an idle one after the timeout", async () => {
+    let now = 1_000;
+    const c = client({ idleTimeoutMs: 60_000, now: () => now });
+    const closed = (await c.seedSession({ task })).sessionId;
+    await c.closeSession({ sessionId: closed });
+    await expect(c.callTool({ sessionId: closed, name: "halve", arguments: '{"n": 1}' })).rejects.toMatchObject({ code: Code.NotFound });
+
+    const busy = (await c.seedSession({ task })).sessionId;
+    const idle = (await c.seedSession({ task })).sessionId;
+    now += 40_000;
+    await c.callTool({ sessionId: busy, name: "halve", arguments: '{"n": 1}' });
+    now += 40_000; // idle: 80 s unused; busy: 40 s since its last call
+    await c.callTool({ sessionId: busy, name: "halve", arguments: '{"n": 1}' });
+    await expect(c.callTool({ sessionId: idle, name: "halve", arguments: '{"n": 1}' })).rejects.toMatchObject({
+      code: Code.NotFound,
+      rawMessage: expect.stringContaining("expired"),
+    });
+  });
+
+  it("answers Reset and Step of an environment without step() with FAILED_PRECONDITION", async () => {
+    const c = client();
+    await expect(c.reset({ task })).rejects.toMatchObject({ code: Code.FailedPrecondition });
+    await expect(c.step({ sessionId: "x", task, response })).rejects.toMatchObject({ code: Code.FailedPrecondition });
+  });
+
+  it("rejects a verifier's reward that is not a finite number", async () => {
+    const bad = defineEnvironment({ name: "bad", description: "", tools: [], verify: () => ({ reward: Number.NaN }) });
+    await expect(client({}, bad).verify({ task, response })).rejects.toMatchObject({ code: Code.Internal });
+  });
+});
