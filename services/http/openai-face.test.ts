@@ -205,10 +205,11 @@ describe("one model instance in front of another's HTTP face", () => {
         const { response } = await outer.client.createResponse({ params: { input: { case: "inputText", value: "hi" } } });
         expect(response?.output.map((i) => i.kind.case)).toEqual(["reasoning", "message"]);
         const events = [];
-        for await (const e of outer.client.streamResponse({ params: { input: { case: "inputText", value: "hi" } } })) events.push(e.event.case);
-        expect(events[0]).toBe("created");
-        expect(events.at(-1)).toBe("completed");
-        expect(events).toContain("textDelta");
+        for await (const e of outer.client.streamResponse({ params: { input: { case: "inputText", value: "hi" } } })) events.push(e.event);
+        expect(events[0]!.case).toBe("created");
+        expect(events.map((e) => e.case)).toContain("textDelta");
+        const streamed = events.at(-1)!;
+        expect(streamed.case === "completed" && streamed.value.output.map((i) => i.kind.case)).toEqual(["reasoning", "message"]);
       }
     } finally {
       await Promise.all([outerResponses.close(), outerChat.close()]);

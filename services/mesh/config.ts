@@ -54,7 +54,7 @@ const ModelInstance = z.strictObject({
   /** An OpenAI-compatible base URL (`http://host/v1`), or the name of a mock_model instance. */
   base_url: z.string().min(1),
   api_key: z.string().default("none"),
-  /** The backend's model name, sent as `model` when the request has none. */
+  /** The backend's model name, sent as `model` with every request (what a request names is replaced, as in NeMo Gym). */
   model: z.string().min(1),
   /** Per upstream request, in milliseconds. */
   timeout_ms: z.number().int().positive().default(600_000),

@@ -28,7 +28,7 @@ export type ModelEvent =
 export interface ModelBackend {
   /** Instance name, for logs and error messages. */
   readonly name: string;
-  /** The model name sent when a request names none, and listed by `GET /v1/models`. */
+  /** The backend's model name: sent upstream with every request, and listed by `GET /v1/models`. */
   readonly model: string;
   /** One generation: a Responses request body in, a Response object out. */
   create(params: JsonObject, options?: GenerateOptions): Promise<JsonObject>;

@@ -33,6 +33,8 @@ export class ChatAssembler {
   private head: JsonObject | undefined;
   private readonly slots: Slot[] = [];
   private reasoning: { slot: Slot; texts: string[] } | undefined;
+  /** The reasoning item was reported done (something followed it). */
+  private reasoningDone = false;
   private message: { slot: Slot; text: string; refusal: string } | undefined;
   private readonly toolSlots = new Map<number, Slot>();
   private readonly think: ThinkSplitter;
@@ -108,7 +110,9 @@ export class ChatAssembler {
     const incomplete = this.finishReason === "length" || this.finishReason === "content_filter";
     const final = this.slots.map((slot) => this.finalItem(slot, incomplete));
     if (this.options.returnTokenIds) Object.assign(final.at(-1)!, this.tokenFields());
-    final.forEach((item, index) => events.push({ type: "item_done", index, item }));
+    final.forEach((item, index) => {
+      if (!(this.reasoningDone && index === this.reasoning?.slot.index)) events.push({ type: "item_done", index, item });
+    });
 
     const response: JsonObject = { ...this.head, status: incomplete ? "incomplete" : "completed" };
     if (incomplete) response.incomplete_details = { reason: this.finishReason === "length" ? "max_output_tokens" : "content_filter" };
@@ -178,6 +182,13 @@ export class ChatAssembler {
   }
 
   private open(item: JsonObject, events: ModelEvent[]): Slot {
+    // Reasoning comes first and is over once anything else starts: say so now, so
+    // streaming clients get it before the answer rather than after.
+    if (item.type !== "reasoning" && this.reasoning && !this.reasoningDone) {
+      this.reasoningDone = true;
+      const slot = this.reasoning.slot;
+      events.push({ type: "item_done", index: slot.index, item: this.finalItem(slot, false) });
+    }
     const slot = { index: this.slots.length, item };
     this.slots.push(slot);
     events.push({ type: "item_added", index: slot.index, item: { ...item } });

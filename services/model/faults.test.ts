@@ -147,6 +147,25 @@ describe("deadlines and cancellation", () => {
   });
 });
 
+describe("the connection pool", () => {
+  it("never has more than pool_connections requests upstream; the others wait their turn", async () => {
+    const { model, mock, stats } = await pair({ stallRate: 1 }, { pool_connections: 2 });
+    const controllers = Array.from({ length: 5 }, () => new AbortController());
+    const arrived: unknown[] = [];
+    mock.mock.on("request", (e) => arrived.push(e));
+    const calls = controllers.map((c) => failure(model.client.createResponse({ params: PARAMS }, { signal: c.signal })));
+    // Each time a stalled request is given up, the next waiting one goes out.
+    for (let i = 0; i < 5; i++) {
+      while (arrived.length < Math.min(i + 2, 5)) await once(mock.mock, "request");
+      const gone = once(mock.mock, "aborted");
+      controllers[i]!.abort();
+      await gone;
+    }
+    expect((await Promise.all(calls)).map((e) => e.code)).toEqual(Array(5).fill(Code.Canceled));
+    expect(stats).toMatchObject({ requests: 5, aborted: 5, peakInFlight: 2 });
+  });
+});
+
 describe("secrets", () => {
   const KEY = "sk-test-0123456789-SECRET";
 

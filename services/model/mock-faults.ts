@@ -45,6 +45,8 @@ export const DEFAULT_KNOBS: MockKnobs = {
   tokenIds: true,
 };
 
+const REASONING: MockKnobs["reasoning"][] = ["none", "think_tags", "reasoning_content"];
+
 /** The header that overrides knobs for one request: a JSON object with the config's snake_case names. */
 export const KNOBS_HEADER = "x-mock-knobs";
 
@@ -78,6 +80,7 @@ export function knobsFromHeader(value: string, base: MockKnobs): MockKnobs {
     if (!name) throw new Error(`${KNOBS_HEADER}: unknown knob "${k}" (known: ${Object.keys(NAMES).join(", ")})`);
     const expected = typeof DEFAULT_KNOBS[name];
     if (name === "retryAfterS" ? typeof v !== "number" : typeof v !== expected) throw new Error(`${KNOBS_HEADER}: ${k} has the wrong type`);
+    if (name === "reasoning" && !REASONING.includes(v as MockKnobs["reasoning"])) throw new Error(`${KNOBS_HEADER}: reasoning must be one of ${REASONING.join(", ")}`);
     (out as unknown as Record<string, unknown>)[name] = v;
   }
   return out;

@@ -56,6 +56,9 @@ export interface MockStats {
   resets: number;
   /** Requests whose client went away before the answer was finished. */
   aborted: number;
+  /** Requests being answered now, and the most at once so far. */
+  inFlight: number;
+  peakInFlight: number;
 }
 
 export interface MockRequestEvent {
@@ -66,7 +69,7 @@ export interface MockRequestEvent {
 
 export class MockModel extends EventEmitter {
   readonly knobs: MockKnobs;
-  readonly stats: MockStats = { requests: 0, answered: 0, replayed: 0, errors: 0, stalls: 0, resets: 0, aborted: 0 };
+  readonly stats: MockStats = { requests: 0, answered: 0, replayed: 0, errors: 0, stalls: 0, resets: 0, aborted: 0, inFlight: 0, peakInFlight: 0 };
   /** The plain HTTP handler; mount it as a server's fallback. */
   readonly handler: HttpHandler = (req, res) => void this.handle(req, res);
   private readonly plans = new Map<string, FaultPlan>();
@@ -99,6 +102,8 @@ export class MockModel extends EventEmitter {
       }
 
       this.stats.requests++;
+      this.stats.peakInFlight = Math.max(this.stats.peakInFlight, ++this.stats.inFlight);
+      res.once("close", () => this.stats.inFlight--);
       this.emit("request", { path, body, headers: req.headers } satisfies MockRequestEvent);
       let gone = false;
       whenClientGone(res, () => {
@@ -187,9 +192,6 @@ export class MockModel extends EventEmitter {
 export function createMockModel(options: MockModelOptions = {}): MockModel {
   return new MockModel(options);
 }
-
-/** The scripted mock with default knobs, as a plain handler. */
-export const mockModelHandler: HttpHandler = new MockModel().handler;
 
 function resetConnection(req: HttpRequest): void {
   const stream = (req as Http2ServerRequest).stream;

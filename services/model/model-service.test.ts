@@ -114,9 +114,9 @@ describe.each(["responses", "chat_completions"] as const)("through the %s API", 
     expect(text).toBe("Here is what the tool said: cold");
   });
 
-  it("passes sampling settings and unknown fields through", async () => {
+  it("passes sampling settings and unknown fields through, and names the configured model", async () => {
     await model.client.createResponse({
-      params: params({ input: "hi", instructions: "Be brief.", temperature: 0.25, top_p: 0.5, max_output_tokens: 999, seed: 7, top_k: 20, store: false }),
+      params: params({ input: "hi", model: "what-the-task-says", instructions: "Be brief.", temperature: 0.25, top_p: 0.5, max_output_tokens: 999, seed: 7, top_k: 20, store: false }),
     });
     const body = seen.at(-1)!.body;
     expect(body).toMatchObject({ model: "mock", temperature: 0.25, top_p: 0.5, seed: 7, top_k: 20 });

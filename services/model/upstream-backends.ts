@@ -13,7 +13,11 @@ import { Upstream, type Attempt, type UpstreamOptions } from "./upstream.js";
 export type UpstreamApi = "responses" | "chat_completions";
 
 export interface UpstreamBackendOptions extends UpstreamOptions {
-  /** The backend's model name, sent when a request names none. */
+  /**
+   * The backend's model name, sent with every request whatever the request
+   * names (as NeMo Gym's model servers do: a task or a client of the HTTP face
+   * does not know what the backend calls its model).
+   */
   model: string;
   api: UpstreamApi;
   /** Training: ask for prompt/generation token ids and logprobs (Chat Completions backends, vLLM). */
@@ -31,7 +35,7 @@ function responsesBackend(up: Upstream, o: UpstreamBackendOptions): ModelBackend
   // RL token fields are ours: a Responses server would reject them on input items.
   const body = (params: JsonObject): JsonObject => {
     const input = Array.isArray(params.input) ? params.input.map((i) => (isObject(i) ? withoutTokens(i) : i)) : params.input;
-    const out: JsonObject = { ...params, model: params.model ?? o.model };
+    const out: JsonObject = { ...params, model: o.model };
     if (input !== undefined) out.input = input;
     delete out.stream;
     delete out.stream_options;
@@ -75,7 +79,7 @@ function responsesBackend(up: Upstream, o: UpstreamBackendOptions): ModelBackend
 }
 
 function chatBackend(up: Upstream, o: UpstreamBackendOptions): ModelBackend & { upstream: Upstream } {
-  const body = (params: JsonObject): JsonObject => ({ ...chatRequestFromParams(params, o), model: params.model ?? o.model });
+  const body = (params: JsonObject): JsonObject => ({ ...chatRequestFromParams(params, o), model: o.model });
   const assembly = (params: JsonObject) => ({ backend: o.name, thinkTags: o.thinkTags, returnTokenIds: o.returnTokenIds, params });
   return {
     name: o.name,

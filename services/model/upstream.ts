@@ -7,6 +7,7 @@ import { Agent, fetch as undiciFetch } from "undici";
 import { log } from "../mesh/log.js";
 import type { GenerateOptions } from "./backend.js";
 import { backoffMs, isRetryable, retryAfterMs, type RetryPolicy } from "./retry-policy.js";
+import { Slots } from "./slots.js";
 import { redact, upstreamError } from "./upstream-errors.js";
 
 export interface UpstreamOptions {
@@ -35,6 +36,7 @@ export class Attempt {
   constructor(
     readonly budgetMs: number,
     private readonly caller: AbortSignal | undefined,
+    private readonly releaseSlot: () => void = () => {},
   ) {
     this.signal = this.controller.signal;
     this.timer = setTimeout(() => {
@@ -44,10 +46,11 @@ export class Attempt {
     caller?.addEventListener("abort", this.onCallerAbort, { once: true });
   }
 
-  /** Stops the timer; call when the request (and its body or stream) is finished. */
+  /** Stops the timer and frees the connection slot; call when the request (and its body or stream) is finished. */
   release(): void {
     clearTimeout(this.timer);
     this.caller?.removeEventListener("abort", this.onCallerAbort);
+    this.releaseSlot();
   }
 }
 
@@ -60,11 +63,14 @@ export interface UpstreamStats {
 export class Upstream {
   readonly client: OpenAI;
   readonly stats: UpstreamStats = { requests: 0, retries: 0 };
+  /** One slot per pooled connection: requests beyond them wait here, cheaply, in order. */
+  readonly slots: Slots;
   private readonly agent: Agent;
 
   constructor(readonly options: UpstreamOptions) {
     // Timeouts are ours (per attempt, body included); undici's own would cut
     // long generations that send no byte for minutes.
+    this.slots = new Slots(options.poolConnections);
     this.agent = new Agent({ connections: options.poolConnections, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
     const dispatcher = this.agent;
     this.client = new OpenAI({
@@ -88,9 +94,19 @@ export class Upstream {
     const deadline = options.timeoutMs !== undefined ? performance.now() + options.timeoutMs : Infinity;
     for (let n = 1; ; n++) {
       if (options.signal?.aborted) throw this.failure(new OpenAI.APIUserAbortError(), undefined, n - 1);
+      let releaseSlot: () => void;
+      try {
+        releaseSlot = await this.slots.acquire(options.signal);
+      } catch {
+        throw this.failure(new OpenAI.APIUserAbortError(), undefined, n - 1);
+      }
+      // The timeout counts from here: waiting for a free connection is the mesh's queue, not the backend's slowness.
       const budget = Math.min(timeoutMs, Math.floor(deadline - performance.now()));
-      if (budget <= 0) throw new ConnectError(`${name}: no time left for the upstream request`, Code.DeadlineExceeded);
-      const attempt = new Attempt(budget, options.signal);
+      if (budget <= 0) {
+        releaseSlot();
+        throw new ConnectError(`${name}: no time left for the upstream request`, Code.DeadlineExceeded);
+      }
+      const attempt = new Attempt(budget, options.signal, releaseSlot);
       this.stats.requests++;
       try {
         const value = await send(attempt.signal);
