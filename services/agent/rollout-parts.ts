@@ -74,6 +74,14 @@ export function addUsage(total: Usage, step: Usage | undefined): void {
   total.inputTokens += step.inputTokens;
   total.outputTokens += step.outputTokens;
   total.totalTokens += step.totalTokens;
+  // The token details (cached_tokens, reasoning_tokens) are summed too.
+  for (const key of ["input_tokens_details", "output_tokens_details"]) {
+    const details = step.extra?.[key];
+    if (!details || typeof details !== "object" || Array.isArray(details)) continue;
+    total.extra ??= {};
+    const sum = (total.extra[key] ??= {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(details)) if (typeof v === "number") sum[k] = ((sum[k] as number | undefined) ?? 0) + v;
+  }
 }
 
 /** Wall-clock time per part of a rollout. */

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isObject, type ModelEvent } from "./backend.js";
+import { responseSettings } from "./response-settings.js";
 import { ThinkSplitter } from "./think-tags.js";
 
 export interface AssembleOptions {
@@ -21,8 +22,6 @@ export interface AssembleOptions {
   params: JsonObject;
 }
 
-/** Request settings a Responses API response repeats. */
-const ECHOED = ["instructions", "max_output_tokens", "metadata", "parallel_tool_calls", "temperature", "tool_choice", "tools", "top_p"];
 
 interface Slot {
   index: number;
@@ -241,12 +240,7 @@ export class ChatAssembler {
   }
 
   private echoed(): JsonObject {
-    const out: JsonObject = {};
-    for (const k of ECHOED) {
-      const v = this.options.params[k];
-      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) out[k] = v;
-    }
-    return out;
+    return responseSettings(this.options.params);
   }
 }
 

@@ -154,6 +154,9 @@ describe("Chat Completions answer -> Response", () => {
       usage: { input_tokens: 50, input_tokens_details: { cached_tokens: 0 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 6 }, total_tokens: 70 },
       temperature: 0.5,
       tools: [{ type: "function", name: "get_weather" }],
+      // Always on a Response: OpenAI's defaults when the request has none.
+      parallel_tool_calls: true,
+      tool_choice: "auto",
     });
   });
 

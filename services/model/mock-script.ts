@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { isObject } from "./backend.js";
+import { responseSettings } from "./response-settings.js";
 import type { MockKnobs } from "./mock-faults.js";
 
 export const MOCK_MODEL_NAME = "mock";
@@ -88,8 +89,14 @@ export function scriptedResponse(request: JsonObject, knobs: MockKnobs): JsonObj
     model: typeof request.model === "string" ? request.model : MOCK_MODEL_NAME,
     status: "completed",
     output,
-    tools: request.tools ?? [],
-    usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+    ...responseSettings(request),
+    usage: {
+      input_tokens: inputTokens,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: outputTokens,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: inputTokens + outputTokens,
+    },
   };
 }
 

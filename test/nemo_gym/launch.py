@@ -16,7 +16,7 @@ import uvicorn
 from omegaconf import OmegaConf
 
 from nemo_gym.config_types import BaseServerConfig
-from nemo_gym.server_utils import ServerClient
+from nemo_gym.server_utils import GlobalAIOHTTPAsyncClientConfig, ServerClient, set_global_aiohttp_client
 
 
 def address(entry: str) -> tuple[str, dict]:
@@ -65,6 +65,13 @@ def main() -> None:
         server = SimpleAgent(config=config, server_client=client)
 
     app = server.setup_webserver()
+
+    @app.on_event("startup")
+    async def http_client() -> None:
+        # NeMo Gym servers call each other through one global aiohttp client,
+        # which it would otherwise configure from its own command line.
+        set_global_aiohttp_client(GlobalAIOHTTPAsyncClientConfig())
+
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

@@ -26,14 +26,15 @@ def test_our_agent_runs_on_a_nemo_gym_resources_server(mesh, rows):
 
 
 def test_nemo_gym_simple_agent_runs_on_our_servers(processes, mesh, rows):
-    # NeMo Gym's own simple_agent, with our resources server and our model endpoint.
+    # NeMo Gym's own simple_agent, with our resources server and our model instance's
+    # OpenAI-compatible HTTP face (in front of the mock model) as its model server.
     agent = launch_nemo_gym(
         processes,
         "simple_agent",
         "--resources",
         f"example_single_tool_call={mesh['example_single_tool_call']}",
         "--model",
-        f"policy_model={mesh['mock_openai']}",
+        f"policy_model={mesh['policy_model']}",
         name="nemo_simple_agent",
     )
     result = post(agent + "/run", {**rows[1], "_ng_task_index": 1, "_ng_rollout_index": 0})
