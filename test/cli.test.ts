@@ -79,18 +79,33 @@ async function startServe(args: string[]) {
 }
 
 describe("gym serve", () => {
-  it("prints one line per instance, serves rollouts, and exits 0 on SIGTERM", async () => {
+  it("prints one line per instance and exits 0 on SIGTERM", async () => {
     const { child, urls, lines } = await startServe([]);
     expect(lines.find((l) => l.startsWith("example_single_tool_call_simple_agent"))).toMatch(
       /^example_single_tool_call_simple_agent\s+gym\.v1\.AgentService\s+http:\/\/127\.0\.0\.1:\d+$/,
     );
     expect([...urls.keys()].sort()).toEqual(["example_single_tool_call", "example_single_tool_call_simple_agent", "mock_openai", "policy_model", "rollout"]);
 
-    const agent = clientFor(AgentService, urls.get("example_single_tool_call_simple_agent")!);
-    // SIGTERM while a rollout is in flight: it still completes, then the process exits 0.
-    const inFlight = agent.run({ task: taskFromJson(readJsonl(EXAMPLE_DATA)[0]) });
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    await new Promise((r) => setTimeout(r, 5));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+
+  it("drains a rollout in flight on SIGTERM, then exits 0", async () => {
+    // A slow model (500 ms a call), so the rollout is surely in flight.
+    const config = path.join(tmp(), "slow.yaml");
+    const base = fs.readFileSync(path.join(ROOT, "config/default.yaml"), "utf8");
+    fs.writeFileSync(config, base.replace("    kind: mock_model\n", "    kind: mock_model\n    latency_ms: 500\n"));
+    const { child, urls } = await startServe(["-c", config]);
+    const agent = clientFor(AgentService, urls.get("example_single_tool_call_simple_agent")!);
+    const inFlight = agent.run({ task: taskFromJson(readJsonl(EXAMPLE_DATA)[0]) });
+    // Wait until its first model call is done: the second one is under way.
+    const modelCalls = async () => {
+      const text = await (await fetch(`${urls.get("policy_model")}/metrics`)).text();
+      return Number(text.match(/gym_rpc_requests_total\{[^}]*method="CreateResponse"[^}]*\} (\d+)/)?.[1] ?? 0);
+    };
+    while ((await modelCalls()) < 1) await new Promise((r) => setTimeout(r, 20));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");
     expect((await inFlight).rollout?.verdict?.reward).toBe(1);
     expect(await exited).toBe(0);
