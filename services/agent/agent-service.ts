@@ -22,8 +22,22 @@ const RUNNERS: Record<AgentKind, Runner> = {
 export const AGENT_KINDS = Object.keys(RUNNERS) as AgentKind[];
 
 export function createAgentService(deps: AgentDeps): ServiceImpl<typeof AgentService> {
-  const runRollout = RUNNERS[deps.kind ?? "simple_agent"];
-  return {
+  return createAgentHost(deps).impl;
+}
+
+/** The service and a count of its rollouts running now (for the rollouts_in_flight gauge). */
+export function createAgentHost(deps: AgentDeps): { impl: ServiceImpl<typeof AgentService>; rolloutsInFlight: () => number } {
+  const run = RUNNERS[deps.kind ?? "simple_agent"];
+  let inFlight = 0;
+  const runRollout: typeof run = async (...args) => {
+    inFlight++;
+    try {
+      return await run(...args);
+    } finally {
+      inFlight--;
+    }
+  };
+  const impl: ServiceImpl<typeof AgentService> = {
     async run(req, ctx) {
       if (!req.task) throw new ConnectError("RunRequest.task is required", Code.InvalidArgument);
       const rollout = await runRollout(deps, req.task, req.rolloutId, { signal: ctx.signal, timeoutMs: ctx.timeoutMs() });
@@ -44,4 +58,5 @@ export function createAgentService(deps: AgentDeps): ServiceImpl<typeof AgentSer
       yield* events;
     },
   };
+  return { impl, rolloutsInFlight: () => inFlight };
 }

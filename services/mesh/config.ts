@@ -105,6 +105,8 @@ const RolloutInstance = z.strictObject({
   default_agent: z.string().min(1).optional(),
   /** Rollouts in flight per Collect stream before it stops reading tasks. */
   max_in_flight: z.number().int().positive().default(4096),
+  /** Deadline of one rollout; past it the rollout fails with deadline_exceeded (0: none). */
+  rollout_timeout_s: z.number().min(0).default(3600),
 });
 
 /** A NeMo Gym (Python) resources server reached over its HTTP API, served here as a ResourcesService. */

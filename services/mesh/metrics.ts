@@ -12,7 +12,7 @@ export class ServerMetrics {
   readonly rolloutsInFlight: Gauge;
   readonly sessionsOpen: Gauge;
 
-  constructor(instance: string) {
+  constructor(instance: string, gauges: { rolloutsInFlight?: () => number; sessionsOpen?: () => number } = {}) {
     this.registry.setDefaultLabels({ instance });
     const registers = [this.registry];
     this.requests = new Counter({
@@ -28,8 +28,9 @@ export class ServerMetrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300],
       registers,
     });
-    this.rolloutsInFlight = new Gauge({ name: "gym_rollouts_in_flight", help: "Rollouts running now", registers });
-    this.sessionsOpen = new Gauge({ name: "gym_sessions_open", help: "Environment sessions open now", registers });
+    const readAtScrape = (read?: () => number) => (read ? { collect(this: Gauge) { this.set(read()); } } : {});
+    this.rolloutsInFlight = new Gauge({ name: "gym_rollouts_in_flight", help: "Rollouts running now", registers, ...readAtScrape(gauges.rolloutsInFlight) });
+    this.sessionsOpen = new Gauge({ name: "gym_sessions_open", help: "Environment sessions open now", registers, ...readAtScrape(gauges.sessionsOpen) });
   }
 
   /** Counts and times every RPC, streaming ones until their stream ends. */

@@ -39,6 +39,8 @@ export interface ServeOptions {
   services: HostedService[];
   /** Plain HTTP routes (e.g. the OpenAI face); called for paths no RPC matches. */
   fallback?: HttpHandler;
+  /** Read at each scrape of /metrics. */
+  gauges?: { rolloutsInFlight?: () => number; sessionsOpen?: () => number };
   /** How long SIGTERM-style shutdown waits for in-flight calls before cutting them. */
   drainTimeoutMs?: number;
 }
@@ -66,7 +68,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       options.services.map((s) => s.service),
     );
   };
-  const metrics = new ServerMetrics(options.name);
+  const metrics = new ServerMetrics(options.name, options.gauges);
   const fallback: HttpHandler = (req, res) => {
     if (req.method === "GET" && req.url === "/metrics") {
       metrics.registry.metrics().then(

@@ -5,12 +5,12 @@ import { AgentService } from "../../gen/gym/v1/agent_pb.js";
 import { ModelService } from "../../gen/gym/v1/model_pb.js";
 import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
 import { RolloutService } from "../../gen/gym/v1/rollout_pb.js";
-import { createAgentService } from "../agent/agent-service.js";
+import { createAgentHost } from "../agent/agent-service.js";
 import { environments } from "../environments/index.js";
 import { mockModelLabel, serveMockModel, serveModel } from "../model/instances.js";
 import { isGymnasium } from "../resources/environment.js";
-import { createResourcesService } from "../resources/host.js";
-import { createRolloutService } from "../rollout/rollout-service.js";
+import { createResourcesHost } from "../resources/host.js";
+import { createRolloutHost } from "../rollout/rollout-service.js";
 import { nemoGymAgentRoutes } from "../http/nemo-gym/agent-routes.js";
 import { localClient } from "../http/nemo-gym/local-client.js";
 import { createRemoteResourcesService } from "../http/nemo-gym/remote-resources.js";
@@ -120,13 +120,13 @@ function startInstance(
           `instances.${name}.environment: unknown environment "${inst.environment}" (built in: ${Object.keys(environments).join(", ")})`,
         );
       }
-      const impl = createResourcesService(env, { idleTimeoutMs: inst.session_idle_timeout_s * 1000 });
+      const { impl, openSessions } = createResourcesHost(env, { idleTimeoutMs: inst.session_idle_timeout_s * 1000 });
       const fallback = nemoGymResourcesRoutes(localClient(ResourcesService, impl), name);
-      return serve({ ...base, services: [hosted(ResourcesService, impl)], fallback });
+      return serve({ ...base, services: [hosted(ResourcesService, impl)], fallback, gauges: { sessionsOpen: openSessions } });
     }
     case "agent": {
       checkAgentFits(name, inst, config);
-      const impl = createAgentService({
+      const { impl, rolloutsInFlight } = createAgentHost({
         name,
         kind: inst.agent,
         model: clientFor(ModelService, url(inst.model)),
@@ -136,7 +136,7 @@ function startInstance(
         skipVerificationReward: inst.skip_verification_reward,
       });
       const fallback = nemoGymAgentRoutes(localClient(AgentService, impl));
-      return serve({ ...base, services: [hosted(AgentService, impl)], fallback });
+      return serve({ ...base, services: [hosted(AgentService, impl)], fallback, gauges: { rolloutsInFlight } });
     }
     case "nemo_gym_resources":
       return serve({ ...base, services: [hosted(ResourcesService, createRemoteResourcesService(inst.base_url, name))] });
@@ -145,8 +145,13 @@ function startInstance(
       for (const [other, oc] of Object.entries(config.instances)) {
         if (oc.kind === "agent") agents.set(other, clientFor(AgentService, url(other)));
       }
-      const impl = createRolloutService({ agents, defaultAgent: inst.default_agent, maxInFlight: inst.max_in_flight });
-      return serve({ ...base, services: [hosted(RolloutService, impl)] });
+      const { impl, rolloutsInFlight } = createRolloutHost({
+        agents,
+        defaultAgent: inst.default_agent,
+        maxInFlight: inst.max_in_flight,
+        rolloutTimeoutMs: inst.rollout_timeout_s * 1000,
+      });
+      return serve({ ...base, services: [hosted(RolloutService, impl)], gauges: { rolloutsInFlight } });
     }
   }
 }

@@ -21,6 +21,14 @@ export interface HostOptions {
 export const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60_000;
 
 export function createResourcesService(env: Environment<any>, options: HostOptions = {}): ServiceImpl<typeof ResourcesService> {
+  return createResourcesHost(env, options).impl;
+}
+
+/** The service and a count of its open sessions (for the sessions_open gauge). */
+export function createResourcesHost(
+  env: Environment<any>,
+  options: HostOptions = {},
+): { impl: ServiceImpl<typeof ResourcesService>; openSessions: () => number } {
   const sessions = new SessionStore(env.name, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, options.now ?? Date.now);
   const tools = new Map(env.tools.map((t) => [t.name, t]));
   const toolDefs = env.tools.map((t) =>
@@ -35,7 +43,7 @@ export function createResourcesService(env: Environment<any>, options: HostOptio
 
   const newState = (task: Task) => guard(`${env.name}: creating the session state`, () => env.createState?.(task));
 
-  return {
+  const impl: ServiceImpl<typeof ResourcesService> = {
     async seedSession(req) {
       const task = req.task ?? create(TaskSchema);
       return { sessionId: sessions.open(task, await newState(task)) };
@@ -101,6 +109,7 @@ export function createResourcesService(env: Environment<any>, options: HostOptio
       };
     },
   };
+  return { impl, openSessions: () => sessions.size };
 }
 
 /** Parses and validates a tool's untrusted arguments; INVALID_ARGUMENT says what is wrong and where. */

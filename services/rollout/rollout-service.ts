@@ -21,10 +21,18 @@ export interface RolloutDeps {
   defaultAgent?: string;
   /** Rollouts in flight per stream; the stream stops reading tasks at the cap. */
   maxInFlight: number;
+  /** Deadline of one rollout, in milliseconds (0: none). */
+  rolloutTimeoutMs?: number;
 }
 
 export function createRolloutService(deps: RolloutDeps): ServiceImpl<typeof RolloutService> {
-  return {
+  return createRolloutHost(deps).impl;
+}
+
+/** The service and a count of rollouts in flight over all its streams (for the rollouts_in_flight gauge). */
+export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof RolloutService>; rolloutsInFlight: () => number } {
+  let running = 0;
+  const impl: ServiceImpl<typeof RolloutService> = {
     async *collect(requests, ctx): AsyncGenerator<CollectResponse> {
       // Every rollout of the stream listens on its signal: lift Node's listener warning.
       setMaxListeners(0, ctx.signal);
@@ -53,8 +61,14 @@ export function createRolloutService(deps: RolloutDeps): ServiceImpl<typeof Roll
             throw new ConnectError(`task ${req.taskId}: no responses_create_params`, Code.InvalidArgument);
           }
           const rolloutId = `${req.taskId}/${repeatIndex}`;
-          const { rollout } = await agent.run({ task: req.task, rolloutId }, { signal: ctx.signal });
-          finish(req, agentName, repeatIndex, { case: "rollout", value: rollout! });
+          const timeoutMs = deps.rolloutTimeoutMs || undefined;
+          running++;
+          try {
+            const { rollout } = await agent.run({ task: req.task, rolloutId }, { signal: ctx.signal, timeoutMs });
+            finish(req, agentName, repeatIndex, { case: "rollout", value: rollout! });
+          } finally {
+            running--;
+          }
         } catch (err) {
           fail(req, agentName, repeatIndex, err);
         }
@@ -92,4 +106,5 @@ export function createRolloutService(deps: RolloutDeps): ServiceImpl<typeof Roll
       }
     },
   };
+  return { impl, rolloutsInFlight: () => running };
 }
