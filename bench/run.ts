@@ -91,7 +91,9 @@ async function freePort(): Promise<number> {
 }
 
 async function startProcess(config: string, only: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--max-old-space-size=4096", GYM, "serve", "-c", config, "--only", only], {
+  // GYM_BENCH_PROFILE_DIR=DIR writes a V8 CPU profile of each service process there.
+  const profile = process.env.GYM_BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.GYM_BENCH_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, "--max-old-space-size=4096", GYM, "serve", "-c", config, "--only", only], {
     cwd: ROOT,
     env: { ...process.env, GYM_LOG: "error" },
     stdio: ["ignore", "pipe", "inherit"],
@@ -253,10 +255,11 @@ async function main() {
         }
         peakMb.collector = processStats(process.pid).peakRssMb;
         rows.push({ level, bare, mesh, cpuMsPerRollout, peakMb });
-        process.stderr.write(`  bare ${bare.rolloutsPerS.toFixed(1)}/s, mesh ${mesh.rolloutsPerS.toFixed(1)}/s\n`);
+        const perProcess = Object.entries(cpuMsPerRollout).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
+        process.stderr.write(`  bare ${bare.rolloutsPerS.toFixed(1)}/s, mesh ${mesh.rolloutsPerS.toFixed(1)}/s; CPU ms per rollout: ${perProcess}\n`);
       }
     } finally {
-      for (const p of Object.values(procs)) p.kill("SIGTERM");
+      await Promise.all(Object.values(procs).map((p) => new Promise((resolve) => (p.once("exit", resolve), p.kill("SIGTERM")))));
     }
   }
 

@@ -87,7 +87,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     res.writeHead(404, { "content-type": "text/plain" });
     res.end(`no route ${req.method} ${req.url}\n`);
   };
-  const adapter = connectNodeAdapter({ routes, fallback, interceptors: [metrics.interceptor(), errorBoundary] });
+  const adapter = connectNodeAdapter({
+    routes,
+    fallback,
+    interceptors: [metrics.interceptor(), errorBoundary],
+    // Compressed requests are still accepted, but answers go out plain: between
+    // services on one network, gzip costs more CPU than the bytes it saves.
+    compressMinBytes: Number.MAX_SAFE_INTEGER,
+  });
 
   // Count in-flight requests so shutdown can wait for them.
   let inFlight = 0;
