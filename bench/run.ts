@@ -39,6 +39,8 @@ interface Measured {
   rolloutsPerS: number;
   latenciesMs: number[];
   failures: number;
+  /** The first failure's message, to say why. */
+  firstError?: string;
 }
 
 // --- the mesh, one process per service -------------------------------------
@@ -117,6 +119,7 @@ async function runMesh(rolloutUrl: string, level: Level): Promise<Measured> {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   let failures = 0;
+  let firstError: string | undefined;
   let outstanding = 0;
   let freed: (() => void) | undefined;
   async function* tasks(): AsyncGenerator<CollectRequest> {
@@ -130,11 +133,14 @@ async function runMesh(rolloutUrl: string, level: Level): Promise<Measured> {
   const started = performance.now();
   for await (const result of client.collect(tasks())) {
     latencies.push(performance.now() - sentAt.get(result.taskId)!);
-    if (result.outcome.case !== "rollout") failures++;
+    if (result.outcome.case === "error") {
+      failures++;
+      firstError ??= `${result.outcome.value.code}: ${result.outcome.value.message}`;
+    }
     outstanding--;
     freed?.();
   }
-  return { rolloutsPerS: level.rollouts / ((performance.now() - started) / 1000), latenciesMs: latencies, failures };
+  return { rolloutsPerS: level.rollouts / ((performance.now() - started) / 1000), latenciesMs: latencies, failures, firstError };
 }
 
 // --- the bare loop: the same model calls, no mesh ----------------------------
@@ -145,6 +151,7 @@ async function runBare(mockUrl: string, level: Level, steps: number): Promise<Me
   const params = ROW.responses_create_params;
   const latencies: number[] = [];
   let failures = 0;
+  let firstError: string | undefined;
   let next = 0;
   const one = async () => {
     const t0 = performance.now();
@@ -162,14 +169,17 @@ async function runBare(mockUrl: string, level: Level, steps: number): Promise<Me
   const worker = async () => {
     while (next < level.rollouts) {
       next++;
-      await one().catch(() => failures++);
+      await one().catch((err: Error) => {
+        failures++;
+        firstError ??= err.message;
+      });
     }
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: level.concurrency }, worker));
   const elapsed = (performance.now() - started) / 1000;
   await dispatcher.close();
-  return { rolloutsPerS: level.rollouts / elapsed, latenciesMs: latencies, failures };
+  return { rolloutsPerS: level.rollouts / elapsed, latenciesMs: latencies, failures, firstError };
 }
 
 // --- the table ----------------------------------------------------------------
@@ -240,7 +250,9 @@ async function main() {
     const pids = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, p.pid!]));
     try {
       for (const concurrency of opts.concurrency.split(",").map(Number)) {
-        const rollouts = latencyMs > 0 ? Math.max(2 * concurrency, 20) : Math.max(2 * concurrency, 500);
+        // Two waves of the concurrency (one at the largest, to keep the run short).
+        const waves = concurrency >= 8192 ? 1 : 2;
+        const rollouts = Math.max(waves * concurrency, latencyMs > 0 ? 20 : 500);
         const level = { latencyMs, concurrency, rollouts };
         process.stderr.write(`bench: ${latencyMs} ms, concurrency ${concurrency}, ${rollouts} rollouts...\n`);
         const bare = await runBare(`http://127.0.0.1:${ports.mock_openai}`, level, steps);
@@ -255,6 +267,9 @@ async function main() {
         }
         peakMb.collector = processStats(process.pid).peakRssMb;
         rows.push({ level, bare, mesh, cpuMsPerRollout, peakMb });
+        for (const [what, m] of [["bare", bare], ["mesh", mesh]] as const) {
+          if (m.firstError) process.stderr.write(`  ${what}: ${m.failures} failed, first: ${m.firstError.slice(0, 300)}\n`);
+        }
         const perProcess = Object.entries(cpuMsPerRollout).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
         process.stderr.write(`  bare ${bare.rolloutsPerS.toFixed(1)}/s, mesh ${mesh.rolloutsPerS.toFixed(1)}/s; CPU ms per rollout: ${perProcess}\n`);
       }
