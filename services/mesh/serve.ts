@@ -17,6 +17,9 @@ import { ServerMetrics } from "./metrics.js";
 // The HTTP/2 connection preface starts with these bytes; no HTTP/1 method does.
 const H2_PREFACE_START = Buffer.from("PRI ");
 
+/** Memory one HTTP/2 session may use for its streams, in MB. */
+export const H2_SESSION_MEMORY_MB = 1024;
+
 /** A plain HTTP handler for both HTTP/1.1 and HTTP/2 requests. */
 export type HttpHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 
@@ -109,7 +112,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   };
 
   const h1 = http.createServer(handler);
-  const h2 = http2.createServer({}, handler);
+  // One HTTP/2 connection per peer carries all its calls: let a session hold
+  // many thousands of streams (Node's default 10 MB answers ENHANCE_YOUR_CALM).
+  const h2 = http2.createServer({ maxSessionMemory: H2_SESSION_MEMORY_MB }, handler);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
@@ -138,7 +143,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
-    tcp.listen(options.port ?? 0, host, () => resolve());
+    // A deep accept queue (the kernel caps it at somaxconn), so a burst of new
+    // connections (a peer filling its pool) is not dropped and retried.
+    tcp.listen({ port: options.port ?? 0, host, backlog: 65_535 }, () => resolve());
   });
   const port = (tcp.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;
