@@ -5,8 +5,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { AgentService } from "../../../gen/gym/v1/agent_pb.js";
 import { JsonShapeError, responseToJson, taskFromJson } from "../../mesh/responses-json.js";
-import { HttpError, readJson, route, sendJson, type Req, type Res } from "./http-json.js";
-import { httpErrorOf } from "./status.js";
+import { HttpError, httpErrorOf, readJson, route, sendJson, type Req, type Res } from "./http-json.js";
 
 export function nemoGymAgentRoutes(agent: Client<typeof AgentService>) {
   return route(async (req: Req, res: Res) => {

@@ -1,41 +1,29 @@
-// Small JSON-over-HTTP helpers for NeMo Gym's plain HTTP routes.
-import type { HttpHandler } from "../../mesh/serve.js";
+// NeMo Gym's HTTP conventions on top of the shared HTTP plumbing: FastAPI's
+// error shape (`{"detail": ...}`), 422 for a body that does not validate,
+// and the session cookie.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { HttpError, readJsonBody, sendJson, statusForCode, type HttpRequest, type HttpResponse } from "../http-io.js";
 
-export type Req = Parameters<HttpHandler>[0];
-export type Res = Parameters<HttpHandler>[1];
+export { HttpError, sendJson, type HttpRequest as Req, type HttpResponse as Res };
 
-/** Thrown by route code; becomes `{"detail": message}` with the status, as FastAPI answers. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export async function readJson(req: Req): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString("utf8");
+/** The JSON body; one that is not JSON is FastAPI's 422. */
+export async function readJson(req: HttpRequest): Promise<unknown> {
   try {
-    return text ? JSON.parse(text) : {};
+    return await readJsonBody(req);
   } catch (err) {
-    throw new HttpError(422, `body is not valid JSON: ${(err as Error).message}`);
+    if (err instanceof HttpError && err.status === 400) throw new HttpError(422, err.message);
+    throw err;
   }
 }
 
-export function send(res: Res, status: number, body: string, headers: Record<string, string> = {}): void {
+/** A raw text body (a tool's output, passed on as the tool wrote it). */
+export function send(res: HttpResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers });
   res.end(body);
 }
 
-export function sendJson(res: Res, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  send(res, status, JSON.stringify(body), headers);
-}
-
 /** Cookie values of a request, by name. */
-export function cookies(req: Req): Map<string, string> {
+export function cookies(req: HttpRequest): Map<string, string> {
   const out = new Map<string, string>();
   const header = req.headers.cookie;
   for (const part of (Array.isArray(header) ? header.join(";") : (header ?? "")).split(";")) {
@@ -45,13 +33,18 @@ export function cookies(req: Req): Map<string, string> {
   return out;
 }
 
-/** Runs a route, turning HttpError and unexpected failures into FastAPI-style error bodies. */
-export function route(handler: (req: Req, res: Res) => Promise<void>): (req: Req, res: Res) => void {
+/** A failed RPC as the HTTP error FastAPI would give the same mistake (422 for invalid input). */
+export function httpErrorOf(err: unknown): HttpError {
+  const error = ConnectError.from(err);
+  return new HttpError(error.code === Code.InvalidArgument ? 422 : statusForCode(error.code), error.rawMessage);
+}
+
+/** Runs a route, turning failures into FastAPI-style error bodies. */
+export function route(handler: (req: HttpRequest, res: HttpResponse) => Promise<void>): (req: HttpRequest, res: HttpResponse) => void {
   return (req, res) => {
     handler(req, res).catch((err: unknown) => {
-      if (res.headersSent) return res.end();
-      if (err instanceof HttpError) return sendJson(res, err.status, { detail: err.message });
-      sendJson(res, 500, { detail: (err as Error).message ?? String(err) });
+      const error = err instanceof HttpError ? err : httpErrorOf(err);
+      sendJson(res, error.status, { detail: error.message });
     });
   };
 }

@@ -6,8 +6,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { ResourcesService } from "../../../gen/gym/v1/resources_pb.js";
 import { responseFromJson, responseToJson, taskFromJson, JsonShapeError } from "../../mesh/responses-json.js";
-import { cookies, HttpError, readJson, route, send, sendJson, type Req, type Res } from "./http-json.js";
-import { httpErrorOf } from "./status.js";
+import { cookies, HttpError, httpErrorOf, readJson, route, send, sendJson, type Req, type Res } from "./http-json.js";
 
 export function nemoGymResourcesRoutes(resources: Client<typeof ResourcesService>, instance: string) {
   const cookieName = `gym_session_${instance}`;
