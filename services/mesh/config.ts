@@ -10,6 +10,12 @@ import { z } from "zod";
 export const DEFAULT_CONFIG = fileURLToPath(new URL("../../config/default.yaml", import.meta.url));
 
 const port = z.number().int().min(0).max(65535).optional();
+/**
+ * A second port serving the instance's services over plain gRPC (grpc-js), the
+ * cheaper path for the mesh's own calls; peers reach it at `grpc://host:grpc_port`.
+ * Absent: a free port (fine when the callers run in the same process).
+ */
+const grpc_port = port;
 
 const rate = z.number().min(0).max(1);
 
@@ -51,6 +57,7 @@ const MockModelInstance = z.strictObject({
 const ModelInstance = z.strictObject({
   kind: z.literal("model"),
   port,
+  grpc_port,
   /** An OpenAI-compatible base URL (`http://host/v1`), or the name of a mock_model instance. */
   base_url: z.string().min(1),
   api_key: z.string().default("none"),
@@ -78,6 +85,7 @@ const ModelInstance = z.strictObject({
 const ResourcesInstance = z.strictObject({
   kind: z.literal("resources"),
   port,
+  grpc_port,
   /** A built-in environment under services/environments/. */
   environment: z.string().min(1),
   /** A session unused this long is dropped; 0 keeps sessions until closed. */
@@ -87,6 +95,7 @@ const ResourcesInstance = z.strictObject({
 const AgentInstance = z.strictObject({
   kind: z.literal("agent"),
   port,
+  grpc_port,
   /** One of NeMo Gym's agent kinds. */
   agent: z.enum(["simple_agent", "non_executing_simple_agent", "tool_simulation_agent", "gymnasium_agent"]).default("simple_agent"),
   model: z.string().min(1),
@@ -101,6 +110,7 @@ const AgentInstance = z.strictObject({
 const RolloutInstance = z.strictObject({
   kind: z.literal("rollout"),
   port,
+  grpc_port,
   /** The agent used for tasks that name none. */
   default_agent: z.string().min(1).optional(),
   /** Rollouts in flight per Collect stream before it stops reading tasks. */
@@ -113,6 +123,7 @@ const RolloutInstance = z.strictObject({
 const NemoGymResourcesInstance = z.strictObject({
   kind: z.literal("nemo_gym_resources"),
   port,
+  grpc_port,
   /** The NeMo Gym server's base URL (`http://host:port`). */
   base_url: z.string().regex(/^https?:\/\//, "must be an http(s) URL"),
 });
@@ -135,7 +146,7 @@ const MeshConfig = z.strictObject({
    * Kubernetes, their Service DNS names: `http://mcqa:8080`). Instances
    * started here are found without it.
    */
-  addresses: z.record(instanceName, z.string().regex(/^https?:\/\//, "must be an http(s) URL")).optional(),
+  addresses: z.record(instanceName, z.string().regex(/^(https?|grpc):\/\//, "must be an http(s):// or grpc:// URL")).optional(),
 });
 
 export type InstanceConfig = z.infer<typeof Instance>;

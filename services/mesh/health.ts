@@ -2,7 +2,7 @@
 // Spec: https://github.com/grpc/grpc/blob/master/doc/health-checking.md
 // The npm health packages only mount on grpc-js servers, hence this module.
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
 import {
   Health,
   HealthCheckResponseSchema,
@@ -62,8 +62,13 @@ export class HealthStatus {
 }
 
 export function registerHealth(router: ConnectRouter, health: HealthStatus): ConnectRouter {
+  return router.service(Health, healthImpl(health));
+}
+
+/** grpc.health.v1.Health answering from `health`. */
+export function healthImpl(health: HealthStatus): ServiceImpl<typeof Health> {
   const response = (status: ServingStatus) => create(HealthCheckResponseSchema, { status });
-  return router.service(Health, {
+  return {
     check(req) {
       const status = health.get(req.service);
       // The spec requires NOT_FOUND (not SERVICE_UNKNOWN) for unknown names in Check.
@@ -108,5 +113,5 @@ export function registerHealth(router: ConnectRouter, health: HealthStatus): Con
         ctx.signal.removeEventListener("abort", onAbort);
       }
     },
-  });
+  };
 }

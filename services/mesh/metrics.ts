@@ -33,15 +33,20 @@ export class ServerMetrics {
     this.sessionsOpen = new Gauge({ name: "gym_sessions_open", help: "Environment sessions open now", registers, ...readAtScrape(gauges.sessionsOpen) });
   }
 
+  /** Starts timing one RPC; call the result once with its final code name. */
+  observe(service: string, method: string): (code: string) => void {
+    const labels = { service, method };
+    const stop = this.latency.startTimer(labels);
+    return (code) => {
+      stop();
+      this.requests.inc({ ...labels, code });
+    };
+  }
+
   /** Counts and times every RPC, streaming ones until their stream ends. */
   interceptor(): Interceptor {
     return (next) => async (req) => {
-      const labels = { service: req.service.typeName, method: req.method.name };
-      const stop = this.latency.startTimer(labels);
-      const done = (code: string) => {
-        stop();
-        this.requests.inc({ ...labels, code });
-      };
+      const done = this.observe(req.service.typeName, req.method.name);
       try {
         const res = await next(req);
         if (!res.stream) {
@@ -70,6 +75,6 @@ export class ServerMetrics {
   }
 }
 
-function codeOf(err: unknown): string {
+export function codeOf(err: unknown): string {
   return codeName(ConnectError.from(err).code);
 }

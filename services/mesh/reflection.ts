@@ -4,7 +4,7 @@
 import { create, fromBinary, toBinary, type DescFile, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
 import { nestedTypes } from "@bufbuild/protobuf/reflect";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import { Code, type ConnectRouter } from "@connectrpc/connect";
+import { Code, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import {
   ServerReflection,
@@ -131,6 +131,15 @@ function answer(index: Index, req: ServerReflectionRequest): MessageResponse {
  * grpc.health.v1.Health and the reflection services themselves.
  */
 export function registerReflection(router: ConnectRouter, services: DescService[]): ConnectRouter {
+  for (const { service, impl } of reflectionImpls(services)) router.service(service, impl as never);
+  return router;
+}
+
+/** The v1 and v1alpha ServerReflection services with their implementations. */
+export function reflectionImpls(services: DescService[]): [
+  { service: typeof ServerReflection; impl: ServiceImpl<typeof ServerReflection> },
+  { service: typeof v1alpha.ServerReflection; impl: ServiceImpl<typeof v1alpha.ServerReflection> },
+] {
   const index = new Index([...services, Health, ServerReflection, v1alpha.ServerReflection]);
   const respond = (req: ServerReflectionRequest): ServerReflectionResponse =>
     create(ServerReflectionResponseSchema, {
@@ -138,21 +147,28 @@ export function registerReflection(router: ConnectRouter, services: DescService[
       originalRequest: req,
       messageResponse: answer(index, req),
     });
-
-  router.service(ServerReflection, {
-    async *serverReflectionInfo(requests) {
-      for await (const req of requests) yield respond(req);
+  return [
+    {
+      service: ServerReflection,
+      impl: {
+        async *serverReflectionInfo(requests) {
+          for await (const req of requests) yield respond(req);
+        },
+      },
     },
-  });
-  // v1alpha has the same field numbers as v1 (v1 is a rename), so convert through the wire format
-  // rather than duplicating the logic.
-  return router.service(v1alpha.ServerReflection, {
-    async *serverReflectionInfo(requests) {
-      for await (const alphaReq of requests) {
-        const req = fromBinary(ServerReflectionRequestSchema, toBinary(v1alpha.ServerReflectionRequestSchema, alphaReq));
-        const res = respond(req);
-        yield fromBinary(v1alpha.ServerReflectionResponseSchema, toBinary(ServerReflectionResponseSchema, res));
-      }
+    // v1alpha has the same field numbers as v1 (v1 is a rename), so convert through the wire format
+    // rather than duplicating the logic.
+    {
+      service: v1alpha.ServerReflection,
+      impl: {
+        async *serverReflectionInfo(requests) {
+          for await (const alphaReq of requests) {
+            const req = fromBinary(ServerReflectionRequestSchema, toBinary(v1alpha.ServerReflectionRequestSchema, alphaReq));
+            const res = respond(req);
+            yield fromBinary(v1alpha.ServerReflectionResponseSchema, toBinary(ServerReflectionResponseSchema, res));
+          }
+        },
+      },
     },
-  });
+  ];
 }

@@ -1,15 +1,19 @@
 // Hosts one service instance on one port: gRPC, gRPC-Web and Connect over
 // HTTP/2 cleartext (h2c) and HTTP/1.1, plus health and reflection, plus any
-// plain HTTP routes the instance adds (the fallback).
+// plain HTTP routes the instance adds (the fallback). Optionally a second
+// port serves the same services over plain gRPC with grpc-js, the cheaper
+// path the mesh's own services use to call each other.
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { serveGrpcJs, type GrpcJsServer, type ServiceWithImpl } from "./grpc-js-server.js";
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
-import { HealthStatus, registerHealth } from "./health.js";
-import { registerReflection } from "./reflection.js";
+import { HealthStatus, healthImpl } from "./health.js";
+import { reflectionImpls } from "./reflection.js";
 import { errorBoundary } from "./error-boundary.js";
 import { log } from "./log.js";
 import { ServerMetrics } from "./metrics.js";
@@ -23,14 +27,11 @@ export const H2_SESSION_MEMORY_MB = 1024;
 /** A plain HTTP handler for both HTTP/1.1 and HTTP/2 requests. */
 export type HttpHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
 
-export interface HostedService {
-  service: DescService;
-  register(router: ConnectRouter): void;
-}
+export type HostedService = ServiceWithImpl;
 
 /** A service with its implementation, ready to be served. */
 export function hosted<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): HostedService {
-  return { service, register: (router) => router.service(service, impl) };
+  return { service, impl: impl as HostedService["impl"] };
 }
 
 export interface ServeOptions {
@@ -39,6 +40,8 @@ export interface ServeOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Also serve plain gRPC (grpc-js) on this port (0: a free one); none when absent. */
+  grpcPort?: number;
   services: HostedService[];
   /** Plain HTTP routes (e.g. the OpenAI face); called for paths no RPC matches. */
   fallback?: HttpHandler;
@@ -52,6 +55,8 @@ export interface RunningServer {
   name: string;
   url: string;
   port: number;
+  /** `grpc://host:port` of the grpc-js port, when there is one. */
+  grpcUrl?: string;
   health: HealthStatus;
   metrics: ServerMetrics;
   /** Stops accepting, lets in-flight calls finish (up to the drain timeout), then closes. */
@@ -63,13 +68,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const health = new HealthStatus();
   for (const { service } of options.services) health.set(service.typeName, "SERVING");
 
+  const all: ServiceWithImpl[] = [
+    ...options.services,
+    hosted(Health, healthImpl(health)),
+    ...reflectionImpls(options.services.map((s) => s.service)).map(({ service, impl }) => hosted(service, impl as never)),
+  ];
   const routes = (router: ConnectRouter) => {
-    for (const hostedService of options.services) hostedService.register(router);
-    registerHealth(router, health);
-    registerReflection(
-      router,
-      options.services.map((s) => s.service),
-    );
+    for (const { service, impl } of all) router.service(service, impl as never);
   };
   const metrics = new ServerMetrics(options.name, options.gauges);
   const fallback: HttpHandler = (req, res) => {
@@ -123,7 +128,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   });
 
   // One port for both protocols: look at the first bytes of each connection.
-  const tcp = net.createServer((socket) => {
+  // noDelay: a gRPC answer goes out as several small writes (headers, data,
+  // trailers); with Nagle's algorithm on, each waits for the peer's delayed ACK.
+  const tcp = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.once("data", (first: Buffer) => {
@@ -149,6 +156,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   });
   const port = (tcp.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;
+  let grpcJs: GrpcJsServer | undefined;
+  if (options.grpcPort !== undefined) {
+    try {
+      grpcJs = await serveGrpcJs({ host, port: options.grpcPort, services: all, metrics });
+    } catch (err) {
+      tcp.close();
+      throw err;
+    }
+  }
+  const grpcUrl = grpcJs && `grpc://${host.includes(":") ? `[${host}]` : host}:${grpcJs.port}`;
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -157,16 +174,18 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       tcp.close();
       for (const session of sessions) session.close(); // GOAWAY: no new streams
       h1.closeIdleConnections();
+      const timeout = options.drainTimeoutMs ?? 30_000;
+      const grpcJsClosed = grpcJs?.close(timeout);
       if (inFlight > 0) {
-        const timeout = options.drainTimeoutMs ?? 30_000;
         await new Promise<void>((resolve) => {
           drained = resolve;
           setTimeout(resolve, timeout).unref();
         });
       }
+      await grpcJsClosed;
       for (const socket of sockets) socket.destroy();
       log.info("server_closed", { instance: options.name });
     })());
 
-  return { name: options.name, url, port, health, metrics, close };
+  return { name: options.name, url, port, grpcUrl, health, metrics, close };
 }

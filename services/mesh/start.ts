@@ -49,12 +49,21 @@ export async function startMesh(config: MeshConfig, options: StartOptions = {}):
     if (!config.instances[name]) throw new ConfigError(`no instance "${name}" in the config (instances: ${Object.keys(config.instances).join(", ")})`);
   }
   const started = new Map<string, RunningInstance>();
-  const url = (name: string) => {
-    const inst = started.get(name);
-    if (inst) return inst.url;
+  const address = (name: string) => {
     const elsewhere = config.addresses?.[name];
     if (elsewhere) return elsewhere;
     throw new ConfigError(`instance "${name}" is not started here: give its URL under addresses.${name}`);
+  };
+  // The main (HTTP) port: the model kind reaches a mock_model's OpenAI face there.
+  const url = (name: string) => {
+    const found = started.get(name)?.url ?? address(name);
+    if (!/^https?:\/\//.test(found)) throw new ConfigError(`addresses.${name}: needs an http(s) URL here (its HTTP API), not ${found}`);
+    return found;
+  };
+  // Where RPCs go: the grpc-js port of an instance started here, else its address.
+  const rpcUrl = (name: string) => {
+    const inst = started.get(name);
+    return inst ? (inst.server.grpcUrl ?? inst.url) : address(name);
   };
   const entries = Object.entries(config.instances)
     .filter(([name]) => !options.only || options.only.includes(name))
@@ -64,7 +73,7 @@ export async function startMesh(config: MeshConfig, options: StartOptions = {}):
 
   try {
     for (const [name, inst] of entries) {
-      const server = await startInstance(name, inst, host, url, config);
+      const server = await startInstance(name, inst, host, { url, rpcUrl }, config);
       started.set(name, { name, kind: inst.kind, service: serviceLabel(inst), url: server.url, server });
     }
   } catch (err) {
@@ -102,10 +111,10 @@ function startInstance(
   name: string,
   inst: InstanceConfig,
   host: string,
-  url: (name: string) => string,
+  { url, rpcUrl }: { url: (name: string) => string; rpcUrl: (name: string) => string },
   config: MeshConfig,
 ): Promise<RunningServer> {
-  const base = { name, host, port: inst.port ?? 0 };
+  const base = { name, host, port: inst.port ?? 0, grpcPort: "grpc_port" in inst ? (inst.grpc_port ?? 0) : undefined };
   switch (inst.kind) {
     case "mock_model":
       return serveMockModel(base, inst);
@@ -129,8 +138,8 @@ function startInstance(
       const { impl, rolloutsInFlight } = createAgentHost({
         name,
         kind: inst.agent,
-        model: clientFor(ModelService, url(inst.model)),
-        resources: clientFor(ResourcesService, url(inst.resources)),
+        model: clientFor(ModelService, rpcUrl(inst.model)),
+        resources: clientFor(ResourcesService, rpcUrl(inst.resources)),
         maxSteps: inst.max_steps,
         skipVerification: inst.skip_verification,
         skipVerificationReward: inst.skip_verification_reward,
@@ -143,7 +152,7 @@ function startInstance(
     case "rollout": {
       const agents = new Map<string, Client<typeof AgentService>>();
       for (const [other, oc] of Object.entries(config.instances)) {
-        if (oc.kind === "agent") agents.set(other, clientFor(AgentService, url(other)));
+        if (oc.kind === "agent") agents.set(other, clientFor(AgentService, rpcUrl(other)));
       }
       const { impl, rolloutsInFlight } = createRolloutHost({
         agents,

@@ -14,6 +14,8 @@ export interface ServeBase {
   name: string;
   host: string;
   port: number;
+  /** The grpc-js port (0: a free one). */
+  grpcPort?: number;
 }
 
 /** A model instance: gRPC ModelService and the HTTP face, one backend behind both. */

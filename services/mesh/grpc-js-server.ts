@@ -1,0 +1,185 @@
+// Serves the same connect-style service implementations the connect router
+// serves, on a grpc-js server: plain gRPC over h2c at roughly a third of
+// connect-node's CPU per call. The mesh's own services call each other here.
+import * as grpc from "@grpc/grpc-js";
+import { create, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
+import { codeName } from "./codes.js";
+import { GRPC_JS_OPTIONS, serviceDefinition } from "./grpc-js-definitions.js";
+import type { ServerMetrics } from "./metrics.js";
+
+/** A service and its implementation (methods it leaves out answer UNIMPLEMENTED). */
+export interface ServiceWithImpl {
+  service: DescService;
+  // Implementations are typed per service where they are written; here any method shape goes.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  impl: Partial<Record<string, (...args: any[]) => any>>;
+}
+
+export interface GrpcJsServer {
+  port: number;
+  /** Lets calls in flight finish (up to `graceMs`), then cuts the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+export async function serveGrpcJs(options: {
+  host: string;
+  port: number;
+  services: ServiceWithImpl[];
+  metrics: ServerMetrics;
+}): Promise<GrpcJsServer> {
+  const server = new grpc.Server(GRPC_JS_OPTIONS);
+  for (const { service, impl } of options.services) {
+    const handlers: grpc.UntypedServiceImplementation = {};
+    for (const method of service.methods) {
+      const fn = impl[method.localName];
+      if (fn) handlers[method.name] = handlerFor(method, fn.bind(impl), options.metrics);
+    }
+    server.addService(serviceDefinition(service), handlers);
+  }
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+  return {
+    port,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const cut = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        cut.unref();
+        server.tryShutdown(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+      }),
+  };
+}
+
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+type Callback = grpc.sendUnaryData<MessageShape<DescMessage>>;
+type Writable = grpc.ServerWritableStream<unknown, MessageShape<DescMessage>> | grpc.ServerDuplexStream<unknown, MessageShape<DescMessage>>;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: ServerMetrics): grpc.UntypedHandleCall {
+  const serviceName = method.parent.typeName;
+  const fail = (err: unknown, done: (code: string) => void): grpc.ServerErrorResponse => {
+    const error = ConnectError.from(err);
+    done(codeName(error.code));
+    // Code and message only: headers of an error re-raised from a peer must not leak into this answer.
+    return { name: "ConnectError", message: error.rawMessage, code: error.code as number, details: error.rawMessage };
+  };
+
+  switch (method.methodKind) {
+    case "unary":
+    case "client_streaming":
+      return (call: AnyCall, callback: Callback) => {
+        const done = metrics.observe(serviceName, method.name);
+        const ctx = contextFor(call, method);
+        const input = method.methodKind === "unary" ? (call as grpc.ServerUnaryCall<unknown, unknown>).request : call;
+        Promise.resolve()
+          .then(() => fn(input, ctx))
+          .then(
+            (out) => {
+              ctx.release();
+              done("ok");
+              callback(null, create(method.output, out));
+            },
+            (err: unknown) => {
+              ctx.release();
+              callback(fail(err, done));
+            },
+          );
+      };
+    case "server_streaming":
+    case "bidi_streaming":
+      return async (call: Writable) => {
+        const done = metrics.observe(serviceName, method.name);
+        const ctx = contextFor(call, method);
+        const input = method.methodKind === "server_streaming" ? (call as grpc.ServerWritableStream<unknown, unknown>).request : call;
+        try {
+          for await (const out of fn(input, ctx) as AsyncIterable<unknown>) {
+            if (ctx.signal.aborted) break;
+            // A slow reader stops the producer here (HTTP/2 flow control reaches this write).
+            if (!call.write(create(method.output, out as never))) await drainedOrCancelled(call, ctx.signal);
+          }
+          if (ctx.signal.aborted) {
+            done("canceled");
+            return;
+          }
+          done("ok");
+          call.end();
+        } catch (err) {
+          const status = fail(err, done);
+          if (!ctx.signal.aborted) call.emit("error", status);
+        } finally {
+          ctx.release();
+        }
+      };
+  }
+}
+
+function drainedOrCancelled(call: Writable, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = () => {
+      call.off("drain", finish);
+      signal.removeEventListener("abort", finish);
+      resolve();
+    };
+    call.once("drain", finish);
+    signal.addEventListener("abort", finish, { once: true });
+  });
+}
+
+/**
+ * The HandlerContext the implementations read: an abort signal for cancellation and
+ * deadlines, and the time left. `release` ends its deadline timer when the call is over.
+ */
+function contextFor(call: AnyCall, method: DescMethod): HandlerContext & { release(): void } {
+  const controller = new AbortController();
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  let timer: NodeJS.Timeout | undefined;
+  if (Number.isFinite(deadlineMs)) {
+    // grpc-js answers DEADLINE_EXCEEDED by itself; this stops the work behind it.
+    timer = setTimeout(() => controller.abort(new ConnectError("the deadline passed", Code.DeadlineExceeded)), Math.max(0, deadlineMs - Date.now()));
+    timer.unref();
+  }
+  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => controller.abort(new ConnectError("the caller cancelled the call", Code.Canceled)));
+  let requestHeader: Headers | undefined;
+  let responseHeader: Headers | undefined;
+  let responseTrailer: Headers | undefined;
+  let values: ContextValues | undefined;
+  return {
+    release: () => clearTimeout(timer),
+    method,
+    service: method.parent,
+    signal: controller.signal,
+    timeoutMs: () => (Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined),
+    requestMethod: "POST",
+    protocolName: "grpc",
+    url: `/${method.parent.typeName}/${method.name}`,
+    get requestHeader() {
+      return (requestHeader ??= headersOf(call.metadata));
+    },
+    get responseHeader() {
+      return (responseHeader ??= new Headers());
+    },
+    get responseTrailer() {
+      return (responseTrailer ??= new Headers());
+    },
+    get values() {
+      return (values ??= createContextValues());
+    },
+  };
+}
+
+function headersOf(metadata: grpc.Metadata): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(metadata.getMap())) {
+    headers.append(key, typeof value === "string" ? value : value.toString("base64"));
+  }
+  return headers;
+}

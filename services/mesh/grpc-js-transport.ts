@@ -1,0 +1,173 @@
+// A connect Transport over a grpc-js channel: the typed connect clients keep
+// their API (createClient, call options, ConnectError codes) while the calls
+// go out through grpc-js, the cheapest gRPC client here. One channel (one
+// HTTP/2 connection) per peer, multiplexed.
+import * as grpc from "@grpc/grpc-js";
+import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { GRPC_JS_OPTIONS, methodDefinition } from "./grpc-js-definitions.js";
+
+type Message = MessageShape<DescMessage>;
+type StreamingCall = grpc.ClientReadableStream<Message> | grpc.ClientDuplexStream<Message, Message>;
+
+const CHANNEL_OPTIONS = {
+  ...GRPC_JS_OPTIONS,
+  // A restarted peer (a rolling deploy) is back within a second or two: do not back off for minutes.
+  "grpc.initial_reconnect_backoff_ms": 100,
+  "grpc.max_reconnect_backoff_ms": 2_000,
+};
+
+/** `target` is grpc-js's: `host:port` or `dns:host:port`. */
+export function createGrpcJsTransport(target: string): Transport {
+  const client = new grpc.Client(target, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+
+  return {
+    unary(method, signal, timeoutMs, header, input) {
+      const def = methodDefinition(method);
+      return new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(abortError(signal));
+        const responseHeader = new Headers();
+        const trailer = new Headers();
+        const onAbort = () => call.cancel();
+        const call = client.makeUnaryRequest(
+          def.path,
+          def.requestSerialize,
+          def.responseDeserialize,
+          create(method.input, input),
+          metadataOf(header),
+          callOptions(timeoutMs),
+          (err, message) => {
+            signal?.removeEventListener("abort", onAbort);
+            if (err) reject(errorOf(err, signal));
+            else resolve({ stream: false, service: method.parent, method, header: responseHeader, trailer, message: message as never });
+          },
+        );
+        signal?.addEventListener("abort", onAbort, { once: true });
+        call.on("metadata", (md: grpc.Metadata) => fill(responseHeader, md));
+        call.on("status", (status: grpc.StatusObject) => fill(trailer, status.metadata));
+      });
+    },
+
+    async stream(method, signal, timeoutMs, header, input) {
+      if (signal?.aborted) throw abortError(signal);
+      const def = methodDefinition(method);
+      const metadata = metadataOf(header);
+      const options = callOptions(timeoutMs);
+      let call: StreamingCall;
+      let single: Promise<Message> | undefined;
+      switch (method.methodKind) {
+        case "server_streaming":
+          call = client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, create(method.input, await onlyMessage(input)), metadata, options);
+          break;
+        case "client_streaming": {
+          let settle!: (err: grpc.ServiceError | null, message?: Message) => void;
+          single = new Promise<Message>((resolve, reject) => (settle = (err, message) => (err ? reject(err) : resolve(message!))));
+          const writable = client.makeClientStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, metadata, options, settle);
+          call = writable as unknown as StreamingCall;
+          void pump(input, writable, method.input);
+          break;
+        }
+        case "bidi_streaming": {
+          const duplex = client.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, metadata, options);
+          call = duplex;
+          void pump(input, duplex, method.input);
+          break;
+        }
+      }
+      const responseHeader = new Headers();
+      const trailer = new Headers();
+      call.on("metadata", (md: grpc.Metadata) => fill(responseHeader, md));
+      call.on("status", (status: grpc.StatusObject) => fill(trailer, status.metadata));
+      const onAbort = () => call.cancel();
+      signal?.addEventListener("abort", onAbort, { once: true });
+
+      async function* read(): AsyncGenerator<Message> {
+        let complete = false;
+        try {
+          if (single) yield await single;
+          else for await (const message of call as AsyncIterable<Message>) yield message;
+          complete = true;
+        } catch (err) {
+          throw errorOf(err, signal);
+        } finally {
+          signal?.removeEventListener("abort", onAbort);
+          // The caller stopped reading early: cancel the call, as connect does.
+          if (!complete) call.cancel();
+        }
+      }
+      return { stream: true, service: method.parent, method, header: responseHeader, trailer, message: read() as never };
+    },
+  };
+}
+
+/** Writes the caller's messages, waiting when the peer reads slowly; half-closes at the end. */
+async function pump(input: AsyncIterable<unknown>, call: grpc.ClientWritableStream<Message>, schema: DescMessage): Promise<void> {
+  let over = false;
+  const stop = () => (over = true);
+  call.once("status", stop);
+  call.once("error", stop);
+  try {
+    for await (const message of input) {
+      if (over) return;
+      if (!call.write(create(schema, message as never))) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            call.off("drain", go);
+            call.off("status", go);
+            resolve();
+          };
+          call.once("drain", go);
+          call.once("status", go);
+        });
+      }
+    }
+    if (!over) call.end();
+  } catch (err) {
+    // The caller's request stream failed: the call cannot go on.
+    (call as unknown as grpc.ClientDuplexStream<Message, Message>).cancel();
+    void err;
+  }
+}
+
+async function onlyMessage(input: AsyncIterable<unknown>): Promise<never> {
+  for await (const message of input) return message as never;
+  throw new ConnectError("a server-streaming call needs its request message", Code.Internal);
+}
+
+function callOptions(timeoutMs: number | undefined): grpc.CallOptions {
+  return timeoutMs !== undefined && timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
+}
+
+function metadataOf(header: HeadersInit | undefined): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (header) {
+    new Headers(header).forEach((value, key) => {
+      if (key.endsWith("-bin")) metadata.add(key, Buffer.from(value, "base64"));
+      else metadata.add(key, value);
+    });
+  }
+  return metadata;
+}
+
+function fill(headers: Headers, metadata: grpc.Metadata | undefined): void {
+  if (!metadata) return;
+  for (const [key, value] of Object.entries(metadata.getMap())) {
+    headers.append(key, typeof value === "string" ? value : value.toString("base64"));
+  }
+}
+
+function abortError(signal: AbortSignal): ConnectError {
+  return ConnectError.from(signal.reason, Code.Canceled);
+}
+
+function errorOf(err: unknown, signal: AbortSignal | undefined): ConnectError {
+  // Cancelled by the caller's signal: report the signal's reason (a deadline of its own, a cancel), as connect does.
+  if (signal?.aborted) return abortError(signal);
+  const status = err as Partial<grpc.ServiceError>;
+  if (typeof status.code === "number") {
+    const headers = new Headers();
+    fill(headers, status.metadata);
+    return new ConnectError(status.details ?? status.message ?? "", status.code as number as Code, headers);
+  }
+  return ConnectError.from(err);
+}
