@@ -47,8 +47,9 @@ interface Measured {
 
 const SERVICES = ["mock_openai", "policy_model", "weather", "weather_agent", "rollout"] as const;
 
-function meshConfig(latencyMs: number, steps: number, ports: Record<string, number>): string {
-  const addresses = SERVICES.map((s) => `  ${s}: http://127.0.0.1:${ports[s]}`).join("\n");
+// Every gRPC service also listens on a grpc-js port; peers (and the collector) call it there.
+function meshConfig(latencyMs: number, steps: number, ports: Record<string, number>, grpcPorts: Record<string, number>): string {
+  const addresses = SERVICES.map((s) => `  ${s}: ${s === "mock_openai" ? `http://127.0.0.1:${ports[s]}` : `grpc://127.0.0.1:${grpcPorts[s]}`}`).join("\n");
   return `instances:
   mock_openai:
     kind: mock_model
@@ -58,6 +59,7 @@ function meshConfig(latencyMs: number, steps: number, ports: Record<string, numb
   policy_model:
     kind: model
     port: ${ports.policy_model}
+    grpc_port: ${grpcPorts.policy_model}
     base_url: http://127.0.0.1:${ports.mock_openai}/v1
     model: mock
     pool_connections: ${POOL}
@@ -65,16 +67,19 @@ function meshConfig(latencyMs: number, steps: number, ports: Record<string, numb
   weather:
     kind: resources
     port: ${ports.weather}
+    grpc_port: ${grpcPorts.weather}
     environment: example_single_tool_call
   weather_agent:
     kind: agent
     port: ${ports.weather_agent}
+    grpc_port: ${grpcPorts.weather_agent}
     model: policy_model
     resources: weather
     max_steps: ${steps}
   rollout:
     kind: rollout
     port: ${ports.rollout}
+    grpc_port: ${grpcPorts.rollout}
     default_agent: weather_agent
     max_in_flight: ${POOL * 2}
 addresses:
@@ -106,11 +111,12 @@ async function startProcess(config: string, only: string): Promise<ChildProcess>
 
 async function startMeshProcesses(latencyMs: number, steps: number) {
   const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)));
+  const grpcPorts = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)));
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gym-bench-")), "mesh.yaml");
-  fs.writeFileSync(file, meshConfig(latencyMs, steps, ports));
+  fs.writeFileSync(file, meshConfig(latencyMs, steps, ports, grpcPorts));
   const procs: Record<string, ChildProcess> = {};
   for (const s of SERVICES) procs[s] = await startProcess(file, s);
-  return { ports, procs };
+  return { ports, grpcPorts, procs };
 }
 
 async function runMesh(rolloutUrl: string, level: Level): Promise<Measured> {
@@ -246,7 +252,7 @@ async function main() {
   const rows: Row[] = [];
 
   for (const latencyMs of opts.latency.split(",").map(Number)) {
-    const { ports, procs } = await startMeshProcesses(latencyMs, steps);
+    const { ports, grpcPorts, procs } = await startMeshProcesses(latencyMs, steps);
     const pids = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, p.pid!]));
     try {
       for (const concurrency of opts.concurrency.split(",").map(Number)) {
@@ -257,7 +263,7 @@ async function main() {
         process.stderr.write(`bench: ${latencyMs} ms, concurrency ${concurrency}, ${rollouts} rollouts...\n`);
         const bare = await runBare(`http://127.0.0.1:${ports.mock_openai}`, level, steps);
         const before: Record<string, ProcessStats> = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processStats(pid)]));
-        const mesh = await runMesh(`http://127.0.0.1:${ports.rollout}`, level);
+        const mesh = await runMesh(`grpc://127.0.0.1:${grpcPorts.rollout}`, level);
         const cpuMsPerRollout: Record<string, number> = {};
         const peakMb: Record<string, number> = {};
         for (const [name, pid] of Object.entries(pids)) {

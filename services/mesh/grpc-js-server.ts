@@ -78,7 +78,7 @@ function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: Se
       return (call: AnyCall, callback: Callback) => {
         const done = metrics.observe(serviceName, method.name);
         const ctx = contextFor(call, method);
-        const input = method.methodKind === "unary" ? (call as grpc.ServerUnaryCall<unknown, unknown>).request : call;
+        const input = method.methodKind === "unary" ? (call as grpc.ServerUnaryCall<unknown, unknown>).request : requestsOf(call);
         Promise.resolve()
           .then(() => fn(input, ctx))
           .then(
@@ -98,7 +98,7 @@ function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: Se
       return async (call: Writable) => {
         const done = metrics.observe(serviceName, method.name);
         const ctx = contextFor(call, method);
-        const input = method.methodKind === "server_streaming" ? (call as grpc.ServerWritableStream<unknown, unknown>).request : call;
+        const input = method.methodKind === "server_streaming" ? (call as grpc.ServerWritableStream<unknown, unknown>).request : requestsOf(call);
         try {
           for await (const out of fn(input, ctx) as AsyncIterable<unknown>) {
             if (ctx.signal.aborted) break;
@@ -119,6 +119,14 @@ function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: Se
         }
       };
   }
+}
+
+/**
+ * The caller's messages. Not `for await (... of call)`: that destroys the stream
+ * when the caller half-closes, and with it the answers still to be written.
+ */
+function requestsOf(call: AnyCall): AsyncIterable<unknown> {
+  return (call as grpc.ServerDuplexStream<unknown, unknown>).iterator({ destroyOnReturn: false });
 }
 
 function drainedOrCancelled(call: Writable, signal: AbortSignal): Promise<void> {

@@ -114,7 +114,7 @@ function startInstance(
   { url, rpcUrl }: { url: (name: string) => string; rpcUrl: (name: string) => string },
   config: MeshConfig,
 ): Promise<RunningServer> {
-  const base = { name, host, port: inst.port ?? 0, grpcPort: "grpc_port" in inst ? (inst.grpc_port ?? 0) : undefined };
+  const base = { name, host, port: inst.port ?? 0, grpcPort: inst.kind === "mock_model" ? undefined : (inst.grpc_port ?? 0) };
   switch (inst.kind) {
     case "mock_model":
       return serveMockModel(base, inst);
