@@ -65,24 +65,27 @@ describe("gym collect", () => {
 async function startServe(args: string[]) {
   const child = spawn(process.execPath, [GYM, "serve", ...args], { cwd: ROOT, env: { ...process.env, GYM_LOG: "off" } });
   const urls = new Map<string, string>();
+  /** The grpc-js port's grpc:// URL, or the main URL of instances without one. */
+  const rpcUrls = new Map<string, string>();
   const lines: string[] = [];
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
   for await (const line of readline.createInterface({ input: child.stdout })) {
     if (line === "ready") break;
     lines.push(line);
-    const [name, ...rest] = line.split(/\s{2,}/);
-    urls.set(name!, rest.at(-1)!);
+    const [name, , url, grpcUrl] = line.split(/\s{2,}/);
+    urls.set(name!, url!);
+    rpcUrls.set(name!, grpcUrl ?? url!);
   }
   if (urls.size === 0) throw new Error(`gym serve did not start: ${stderr}`);
-  return { child, urls, lines };
+  return { child, urls, rpcUrls, lines };
 }
 
 describe("gym serve", () => {
   it("prints one line per instance and exits 0 on SIGTERM", async () => {
     const { child, urls, lines } = await startServe([]);
     expect(lines.find((l) => l.startsWith("example_single_tool_call_simple_agent"))).toMatch(
-      /^example_single_tool_call_simple_agent\s+gym\.v1\.AgentService\s+http:\/\/127\.0\.0\.1:\d+$/,
+      /^example_single_tool_call_simple_agent\s+gym\.v1\.AgentService\s+http:\/\/127\.0\.0\.1:\d+\s+grpc:\/\/127\.0\.0\.1:\d+$/,
     );
     expect([...urls.keys()].sort()).toEqual(["example_single_tool_call", "example_single_tool_call_simple_agent", "mock_openai", "policy_model", "rollout"]);
 
@@ -111,7 +114,7 @@ describe("gym serve", () => {
     expect(await exited).toBe(0);
   });
 
-  it("runs instances in separate processes that find each other by address", async () => {
+  it("runs instances in separate processes that find each other by address (grpc:// peers)", async () => {
     const dir = tmp();
     const config = (addresses: Map<string, string>) => {
       const file = path.join(dir, `mesh-${addresses.size}.yaml`);
@@ -124,10 +127,12 @@ describe("gym serve", () => {
     };
     // Backends in one process, the agent and rollout service in another, as two workloads.
     const backends = await startServe(["-c", config(new Map()), "--only", "mock_openai,policy_model,example_single_tool_call"]);
-    const front = await startServe(["-c", config(backends.urls), "--only", "example_single_tool_call_simple_agent,rollout"]);
+    // The agent calls the model and resources on their grpc-js ports; the model reaches the mock's HTTP API.
+    const front = await startServe(["-c", config(backends.rpcUrls), "--only", "example_single_tool_call_simple_agent,rollout"]);
+    expect(fs.readFileSync(path.join(dir, "mesh-3.yaml"), "utf8")).toMatch(/policy_model: grpc:\/\/127\.0\.0\.1:\d+/);
     expect([...front.urls.keys()].sort()).toEqual(["example_single_tool_call_simple_agent", "rollout"]);
     const out = path.join(dir, "rollouts.jsonl");
-    const res = await run(process.execPath, [GYM, "collect", "--url", front.urls.get("rollout")!, "-a", "example_single_tool_call_simple_agent", "-i", EXAMPLE_DATA, "-o", out]);
+    const res = await run(process.execPath, [GYM, "collect", "--url", front.rpcUrls.get("rollout")!, "-a", "example_single_tool_call_simple_agent", "-i", EXAMPLE_DATA, "-o", out]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/^5 rollouts, mean reward 1\.0000/m);
     for (const { child } of [front, backends]) {

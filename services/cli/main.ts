@@ -34,7 +34,10 @@ program
   .action(async (opts: { config: string; only?: string; host: string }) => {
     const mesh = await startMesh(loadConfig(opts.config), { host: opts.host, only: opts.only?.split(",").map((n) => n.trim()) });
     const width = Math.max(...mesh.instances.map((i) => i.name.length));
-    for (const inst of mesh.instances) console.log(`${inst.name.padEnd(width)}  ${inst.service.padEnd(27)}  ${inst.url}`);
+    // The main port (every protocol), then the grpc-js port when the instance has one.
+    for (const inst of mesh.instances) {
+      console.log(`${inst.name.padEnd(width)}  ${inst.service.padEnd(27)}  ${inst.url}${inst.server.grpcUrl ? `  ${inst.server.grpcUrl}` : ""}`);
+    }
     console.log("ready");
     const stop = async () => {
       await mesh.close();

@@ -84,3 +84,32 @@ describe("loadConfig", () => {
     expect(() => loadConfig(writeConfig("instances: [\n"), {})).toThrow(/not valid YAML/);
   });
 });
+
+describe("addresses and grpc_port", () => {
+  const mesh = `
+instances:
+  mock:
+    kind: mock_model
+  policy_model:
+    kind: model
+    base_url: mock
+    model: m
+    grpc_port: 9090
+addresses:
+  mock: MOCK_ADDRESS
+`;
+
+  it("accepts grpc:// addresses and a grpc_port on gRPC instances, not on the mock model", () => {
+    const config = loadConfig(writeConfig(mesh.replace("MOCK_ADDRESS", "grpc://mock:9090")), {});
+    expect(config.addresses?.mock).toBe("grpc://mock:9090");
+    expect(config.instances.policy_model).toMatchObject({ grpc_port: 9090 });
+    expect(() => loadConfig(writeConfig(mesh.replace("MOCK_ADDRESS", "ftp://mock")), {})).toThrow(/addresses\.mock.*http\(s\):\/\/ or grpc:\/\//);
+    expect(() => loadConfig(writeConfig(mesh.replace("kind: mock_model", "kind: mock_model\n    grpc_port: 1")), {})).toThrow(/grpc_port/);
+  });
+
+  it("refuses a grpc:// address where an instance's HTTP API is needed", async () => {
+    const { startMesh } = await import("./start.js");
+    const config = loadConfig(writeConfig(mesh.replace("MOCK_ADDRESS", "grpc://127.0.0.1:1")), {});
+    await expect(startMesh(config, { only: ["policy_model"] })).rejects.toThrow(/addresses\.mock: needs an http\(s\) URL here/);
+  });
+});

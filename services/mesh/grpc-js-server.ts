@@ -83,12 +83,12 @@ function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: Se
           .then(() => fn(input, ctx))
           .then(
             (out) => {
-              ctx.release();
+              // Past its deadline or cancelled, the caller already has its status: count that one.
+              if (ctx.signal.aborted) return fail(ctx.signal.reason, done);
               done("ok");
               callback(null, create(method.output, out));
             },
             (err: unknown) => {
-              ctx.release();
               callback(fail(err, done));
             },
           );
@@ -106,7 +106,7 @@ function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: Se
             if (!call.write(create(method.output, out as never))) await drainedOrCancelled(call, ctx.signal);
           }
           if (ctx.signal.aborted) {
-            done("canceled");
+            fail(ctx.signal.reason, done);
             return;
           }
           done("ok");
@@ -114,8 +114,6 @@ function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: Se
         } catch (err) {
           const status = fail(err, done);
           if (!ctx.signal.aborted) call.emit("error", status);
-        } finally {
-          ctx.release();
         }
       };
   }
@@ -141,27 +139,24 @@ function drainedOrCancelled(call: Writable, signal: AbortSignal): Promise<void> 
   });
 }
 
-/**
- * The HandlerContext the implementations read: an abort signal for cancellation and
- * deadlines, and the time left. `release` ends its deadline timer when the call is over.
- */
-function contextFor(call: AnyCall, method: DescMethod): HandlerContext & { release(): void } {
+/** The HandlerContext the implementations read: an abort signal for cancellation and deadlines, and the time left. */
+function contextFor(call: AnyCall, method: DescMethod): HandlerContext {
   const controller = new AbortController();
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-  let timer: NodeJS.Timeout | undefined;
-  if (Number.isFinite(deadlineMs)) {
-    // grpc-js answers DEADLINE_EXCEEDED by itself; this stops the work behind it.
-    timer = setTimeout(() => controller.abort(new ConnectError("the deadline passed", Code.DeadlineExceeded)), Math.max(0, deadlineMs - Date.now()));
-    timer.unref();
-  }
-  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => controller.abort(new ConnectError("the caller cancelled the call", Code.Canceled)));
+  // grpc-js answers DEADLINE_EXCEEDED by itself and then reports the call cancelled: stop the work behind it.
+  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () =>
+    controller.abort(
+      Date.now() >= deadlineMs
+        ? new ConnectError("the deadline passed", Code.DeadlineExceeded)
+        : new ConnectError("the caller cancelled the call", Code.Canceled),
+    ),
+  );
   let requestHeader: Headers | undefined;
   let responseHeader: Headers | undefined;
   let responseTrailer: Headers | undefined;
   let values: ContextValues | undefined;
   return {
-    release: () => clearTimeout(timer),
     method,
     service: method.parent,
     signal: controller.signal,

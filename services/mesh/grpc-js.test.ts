@@ -1,0 +1,170 @@
+// The grpc-js port of an instance and the grpc:// client transport: the same
+// typed clients, codes, deadlines, cancellation, streams and metrics as the
+// main (connect) port.
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { AgentService, RunStreamResponseSchema } from "../../gen/gym/v1/agent_pb.js";
+import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import { clientFor } from "./clients.js";
+import { setQuiet } from "./log.js";
+import { hosted, serve, type RunningServer } from "./serve.js";
+
+setQuiet(true);
+
+/** What the test service saw of its calls. */
+const seen = { aborted: [] as string[], timeoutMs: [] as (number | undefined)[], produced: 0 };
+let entered: (() => void) | undefined;
+
+const resources = hosted(ResourcesService, {
+  async callTool(req, ctx) {
+    seen.timeoutMs.push(ctx.timeoutMs());
+    switch (req.name) {
+      case "echo":
+        return { output: `${req.name}:${req.arguments}` };
+      case "invalid":
+        throw new ConnectError(`tool "${req.name}": arguments must be an object`, Code.InvalidArgument);
+      case "crash":
+        throw new Error("boom");
+      case "wait":
+        entered?.();
+        // Until the caller cancels or its deadline passes.
+        await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+        seen.aborted.push(ConnectError.from(ctx.signal.reason).code === Code.DeadlineExceeded ? "deadline" : "cancel");
+        return { output: "too late" };
+      default:
+        throw new ConnectError(`no tool ${req.name}`, Code.NotFound);
+    }
+  },
+});
+
+/** A RunStream that produces 20,000 items of 1 KB as fast as the transport takes them. */
+const agent = hosted(AgentService, {
+  async *runStream() {
+    for (let i = 0; i < 20_000; i++) {
+      seen.produced++;
+      yield create(RunStreamResponseSchema, { event: { case: "item", value: { item: { case: "message", value: { role: "assistant", content: { case: "text", value: "x".repeat(1_024) } } } } } } as never);
+    }
+  },
+});
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await serve({ name: "fast", services: [resources, agent], grpcPort: 0 });
+});
+afterAll(() => server.close());
+
+describe("the grpc-js port", () => {
+  it("is announced as a grpc:// URL beside the main one", () => {
+    expect(server.grpcUrl).toMatch(/^grpc:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.grpcUrl).not.toBe(server.url.replace("http", "grpc"));
+  });
+
+  it("answers unary calls with the typed client", async () => {
+    const client = clientFor(ResourcesService, server.grpcUrl!);
+    const res = await client.callTool({ name: "echo", arguments: '{"city":"sf"}' });
+    expect(res.output).toBe('echo:{"city":"sf"}');
+    expect(seen.timeoutMs.at(-1)).toBeUndefined(); // no deadline given, none seen
+  });
+
+  it("keeps the code and message of an error, and reports a crash as UNKNOWN", async () => {
+    const client = clientFor(ResourcesService, server.grpcUrl!);
+    await expect(client.callTool({ name: "invalid" })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: 'tool "invalid": arguments must be an object',
+    });
+    await expect(client.callTool({ name: "nope" })).rejects.toMatchObject({ code: Code.NotFound, rawMessage: "no tool nope" });
+    await expect(client.callTool({ name: "crash" })).rejects.toMatchObject({ code: Code.Unknown, rawMessage: "boom" });
+  });
+
+  it("answers UNIMPLEMENTED for a method the service leaves out", async () => {
+    await expect(clientFor(ResourcesService, server.grpcUrl!).verify({})).rejects.toMatchObject({ code: Code.Unimplemented });
+  });
+
+  it("carries the caller's deadline to the handler, which sees it pass", async () => {
+    const client = clientFor(ResourcesService, server.grpcUrl!);
+    await expect(client.callTool({ name: "wait" }, { timeoutMs: 200 })).rejects.toMatchObject({ code: Code.DeadlineExceeded });
+    await expect.poll(() => seen.aborted).toContain("deadline");
+    const left = seen.timeoutMs.at(-1)!;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(200);
+  });
+
+  it("carries a cancellation to the handler", async () => {
+    const client = clientFor(ResourcesService, server.grpcUrl!);
+    const abort = new AbortController();
+    const started = new Promise<void>((resolve) => (entered = resolve));
+    const call = client.callTool({ name: "wait" }, { signal: abort.signal });
+    await started;
+    abort.abort();
+    await expect(call).rejects.toMatchObject({ code: Code.Canceled });
+    await expect.poll(() => seen.aborted).toContain("cancel");
+  });
+
+  it("serves health and reflection (a bidirectional stream) like the main port", async () => {
+    const health = clientFor(Health, server.grpcUrl!);
+    expect((await health.check({ service: ResourcesService.typeName })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    await expect(health.check({ service: "nope.Service" })).rejects.toMatchObject({ code: Code.NotFound });
+
+    const reflection = clientFor(ServerReflection, server.grpcUrl!);
+    async function* asks() {
+      yield { messageRequest: { case: "listServices" as const, value: "" } };
+      yield { messageRequest: { case: "fileContainingSymbol" as const, value: ResourcesService.typeName } };
+    }
+    const answers = [];
+    for await (const answer of reflection.serverReflectionInfo(asks())) answers.push(answer.messageResponse.case);
+    expect(answers).toEqual(["listServicesResponse", "fileDescriptorResponse"]);
+  });
+
+  it("stops a server stream's producer while the caller does not read (flow control)", async () => {
+    seen.produced = 0;
+    const stream = clientFor(AgentService, server.grpcUrl!).runStream({})[Symbol.asyncIterator]();
+    expect((await stream.next()).done).toBe(false);
+    // Node's HTTP/2 streams buffer about 10 MB (as on the main port); then the producer waits.
+    let stalled = -1;
+    for (let i = 0; i < 20 && seen.produced !== stalled; i++) {
+      stalled = seen.produced;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(seen.produced).toBe(stalled);
+    expect(stalled).toBeLessThan(15_000);
+    let read = 1;
+    for (let r = await stream.next(); !r.done; r = await stream.next()) read++;
+    expect(read).toBe(20_000);
+  });
+
+  it("counts its calls in the instance's /metrics, by code", async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="ok",instance="fast"\} [1-9]/);
+    expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="invalid_argument",instance="fast"\} 1/);
+    expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="deadline_exceeded",instance="fast"\} 1/);
+    expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="canceled",instance="fast"\} 1/);
+  });
+
+  it("answers UNAVAILABLE when nothing listens at the address", async () => {
+    const closed = await serve({ name: "gone", services: [resources], grpcPort: 0 });
+    const url = closed.grpcUrl!;
+    await closed.close();
+    await expect(clientFor(ResourcesService, url).callTool({ name: "echo" })).rejects.toMatchObject({ code: Code.Unavailable });
+  });
+
+  it("lets calls in flight finish when the server closes", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const inside = new Promise<void>((r) => (started = r));
+    const slow = await serve({
+      name: "slow",
+      grpcPort: 0,
+      services: [hosted(ResourcesService, { callTool: async () => (started(), await released, { output: "done" }) })],
+    });
+    const call = clientFor(ResourcesService, slow.grpcUrl!).callTool({ name: "t" });
+    await inside;
+    const closed = slow.close();
+    release();
+    expect((await call).output).toBe("done");
+    await closed;
+  });
+});
