@@ -152,7 +152,8 @@ async function runMesh(rolloutUrl: string, level: Level): Promise<Measured> {
 // --- the bare loop: the same model calls, no mesh ----------------------------
 
 async function runBare(mockUrl: string, level: Level, steps: number): Promise<Measured> {
-  const dispatcher = new Agent({ connections: POOL, keepAliveTimeout: 30_000 });
+  // A burst of 16,384 connects overflows the accept queue; the kernel retries dropped SYNs after 1 s, 3 s...
+  const dispatcher = new Agent({ connections: POOL, keepAliveTimeout: 30_000, connect: { timeout: 60_000 } });
   const openai = new OpenAI({ baseURL: `${mockUrl}/v1`, apiKey: "none", maxRetries: 0, fetchOptions: { dispatcher } as never });
   const params = ROW.responses_create_params;
   const latencies: number[] = [];
@@ -177,7 +178,7 @@ async function runBare(mockUrl: string, level: Level, steps: number): Promise<Me
       next++;
       await one().catch((err: Error) => {
         failures++;
-        firstError ??= err.message;
+        firstError ??= causeChain(err);
       });
     }
   };
@@ -186,6 +187,15 @@ async function runBare(mockUrl: string, level: Level, steps: number): Promise<Me
   const elapsed = (performance.now() - started) / 1000;
   await dispatcher.close();
   return { rolloutsPerS: level.rollouts / elapsed, latenciesMs: latencies, failures, firstError };
+}
+
+/** An error and its causes, for the first-failure line. */
+function causeChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { message?: string; code?: string; cause?: unknown } | undefined; e && parts.length < 5; e = e.cause as typeof e) {
+    parts.push(`${e.message ?? String(e)}${e.code ? ` (${e.code})` : ""}`);
+  }
+  return parts.join(" <- ");
 }
 
 // --- the table ----------------------------------------------------------------

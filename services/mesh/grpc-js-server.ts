@@ -84,13 +84,13 @@ function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: Se
           .then(
             (out) => {
               // Past its deadline or cancelled, the caller already has its status: count that one.
-              if (ctx.signal.aborted) return fail(ctx.signal.reason, done);
+              const aborted = ctx.abortReason();
+              if (aborted) return fail(aborted, done);
               done("ok");
-              callback(null, create(method.output, out));
+              ctx.sendHeader();
+              callback(null, create(method.output, out), ctx.trailer());
             },
-            (err: unknown) => {
-              callback(fail(err, done));
-            },
+            (err: unknown) => callback({ ...fail(err, done), metadata: ctx.trailer() }),
           );
       };
     case "server_streaming":
@@ -101,19 +101,22 @@ function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: Se
         const input = method.methodKind === "server_streaming" ? (call as grpc.ServerWritableStream<unknown, unknown>).request : requestsOf(call);
         try {
           for await (const out of fn(input, ctx) as AsyncIterable<unknown>) {
-            if (ctx.signal.aborted) break;
+            if (ctx.abortReason()) break;
+            ctx.sendHeader();
             // A slow reader stops the producer here (HTTP/2 flow control reaches this write).
             if (!call.write(create(method.output, out as never))) await drainedOrCancelled(call, ctx.signal);
           }
-          if (ctx.signal.aborted) {
-            fail(ctx.signal.reason, done);
+          const aborted = ctx.abortReason();
+          if (aborted) {
+            fail(aborted, done);
             return;
           }
           done("ok");
-          call.end();
+          ctx.sendHeader();
+          call.end(ctx.trailer());
         } catch (err) {
-          const status = fail(err, done);
-          if (!ctx.signal.aborted) call.emit("error", status);
+          const status = { ...fail(err, done), metadata: ctx.trailer() };
+          if (!ctx.abortReason()) call.emit("error", status);
         }
       };
   }
@@ -139,27 +142,50 @@ function drainedOrCancelled(call: Writable, signal: AbortSignal): Promise<void> 
   });
 }
 
-/** The HandlerContext the implementations read: an abort signal for cancellation and deadlines, and the time left. */
-function contextFor(call: AnyCall, method: DescMethod): HandlerContext {
-  const controller = new AbortController();
+/**
+ * The HandlerContext the implementations read: an abort signal for cancellation and
+ * deadlines, and the time left. The signal is made only when read (many handlers never
+ * do, and an AbortController costs on Node 20); `abortReason` answers without making it.
+ */
+function contextFor(
+  call: AnyCall,
+  method: DescMethod,
+): HandlerContext & { abortReason(): ConnectError | undefined; sendHeader(): void; trailer(): grpc.Metadata | undefined } {
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  let controller: AbortController | undefined;
+  let reason: ConnectError | undefined;
   // grpc-js answers DEADLINE_EXCEEDED by itself and then reports the call cancelled: stop the work behind it.
-  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () =>
-    controller.abort(
+  (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => {
+    reason =
       Date.now() >= deadlineMs
         ? new ConnectError("the deadline passed", Code.DeadlineExceeded)
-        : new ConnectError("the caller cancelled the call", Code.Canceled),
-    ),
-  );
+        : new ConnectError("the caller cancelled the call", Code.Canceled);
+    controller?.abort(reason);
+  });
   let requestHeader: Headers | undefined;
   let responseHeader: Headers | undefined;
   let responseTrailer: Headers | undefined;
   let values: ContextValues | undefined;
+  let headerSent = false;
   return {
+    abortReason: () => reason,
+    // Response headers and trailers the handler set (only then: most set none).
+    sendHeader: () => {
+      if (headerSent || !responseHeader) return;
+      headerSent = true;
+      call.sendMetadata(metadataOf(responseHeader));
+    },
+    trailer: () => responseTrailer && metadataOf(responseTrailer),
     method,
     service: method.parent,
-    signal: controller.signal,
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (reason) controller.abort(reason);
+      }
+      return controller.signal;
+    },
     timeoutMs: () => (Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined),
     requestMethod: "POST",
     protocolName: "grpc",
@@ -177,6 +203,12 @@ function contextFor(call: AnyCall, method: DescMethod): HandlerContext {
       return (values ??= createContextValues());
     },
   };
+}
+
+function metadataOf(headers: Headers): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  headers.forEach((value, key) => metadata.add(key, key.endsWith("-bin") ? Buffer.from(value, "base64") : value));
+  return metadata;
 }
 
 function headersOf(metadata: grpc.Metadata): Headers {

@@ -15,6 +15,8 @@ const CHANNEL_OPTIONS = {
   // A restarted peer (a rolling deploy) is back within a second or two: do not back off for minutes.
   "grpc.initial_reconnect_backoff_ms": 100,
   "grpc.max_reconnect_backoff_ms": 2_000,
+  // The mesh bounds its own retries (model calls); grpc-js's would also keep a copy of every request in flight.
+  "grpc.enable_retries": 0,
 };
 
 /** `target` is grpc-js's: `host:port` or `dns:host:port`. */
@@ -26,9 +28,8 @@ export function createGrpcJsTransport(target: string): Transport {
       const def = methodDefinition(method);
       return new Promise((resolve, reject) => {
         if (signal?.aborted) return reject(abortError(signal));
-        const responseHeader = new Headers();
-        const trailer = new Headers();
         const onAbort = () => call.cancel();
+        const received: Received = {};
         const call = client.makeUnaryRequest(
           def.path,
           def.requestSerialize,
@@ -39,12 +40,11 @@ export function createGrpcJsTransport(target: string): Transport {
           (err, message) => {
             signal?.removeEventListener("abort", onAbort);
             if (err) reject(errorOf(err, signal));
-            else resolve({ stream: false, service: method.parent, method, header: responseHeader, trailer, message: message as never });
+            else resolve(withHeaders({ stream: false as const, service: method.parent, method, message: message as never }, received));
           },
         );
         signal?.addEventListener("abort", onAbort, { once: true });
-        call.on("metadata", (md: grpc.Metadata) => fill(responseHeader, md));
-        call.on("status", (status: grpc.StatusObject) => fill(trailer, status.metadata));
+        listen(call, received);
       });
     },
 
@@ -74,10 +74,8 @@ export function createGrpcJsTransport(target: string): Transport {
           break;
         }
       }
-      const responseHeader = new Headers();
-      const trailer = new Headers();
-      call.on("metadata", (md: grpc.Metadata) => fill(responseHeader, md));
-      call.on("status", (status: grpc.StatusObject) => fill(trailer, status.metadata));
+      const received: Received = {};
+      listen(call, received);
       const onAbort = () => call.cancel();
       signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -95,9 +93,29 @@ export function createGrpcJsTransport(target: string): Transport {
           if (!complete) call.cancel();
         }
       }
-      return { stream: true, service: method.parent, method, header: responseHeader, trailer, message: read() as never };
+      return withHeaders({ stream: true as const, service: method.parent, method, message: read() as never }, received);
     },
   };
+}
+
+/** Response metadata as it arrives, turned into Headers only if someone reads them (rarely). */
+interface Received {
+  header?: grpc.Metadata;
+  trailer?: grpc.Metadata;
+}
+
+function listen(call: grpc.Call, received: Received): void {
+  call.on("metadata", (md: grpc.Metadata) => (received.header = md));
+  call.on("status", (status: grpc.StatusObject) => (received.trailer = status.metadata));
+}
+
+function withHeaders<T extends object>(response: T, received: Received): T & { readonly header: Headers; readonly trailer: Headers } {
+  let header: Headers | undefined;
+  let trailer: Headers | undefined;
+  return Object.defineProperties(response, {
+    header: { get: () => (header ??= fill(new Headers(), received.header)), enumerable: true },
+    trailer: { get: () => (trailer ??= fill(new Headers(), received.trailer)), enumerable: true },
+  }) as T & { readonly header: Headers; readonly trailer: Headers };
 }
 
 /** Writes the caller's messages, waiting when the peer reads slowly; half-closes at the end. */
@@ -149,11 +167,11 @@ function metadataOf(header: HeadersInit | undefined): grpc.Metadata {
   return metadata;
 }
 
-function fill(headers: Headers, metadata: grpc.Metadata | undefined): void {
-  if (!metadata) return;
-  for (const [key, value] of Object.entries(metadata.getMap())) {
+function fill(headers: Headers, metadata: grpc.Metadata | undefined): Headers {
+  for (const [key, value] of Object.entries(metadata?.getMap() ?? {})) {
     headers.append(key, typeof value === "string" ? value : value.toString("base64"));
   }
+  return headers;
 }
 
 function abortError(signal: AbortSignal): ConnectError {

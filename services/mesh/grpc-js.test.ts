@@ -24,6 +24,10 @@ const resources = hosted(ResourcesService, {
     switch (req.name) {
       case "echo":
         return { output: `${req.name}:${req.arguments}` };
+      case "headers":
+        ctx.responseHeader.set("x-seen", ctx.requestHeader.get("x-asked") ?? "none");
+        ctx.responseTrailer.set("x-done", "yes");
+        return { output: "" };
       case "invalid":
         throw new ConnectError(`tool "${req.name}": arguments must be an object`, Code.InvalidArgument);
       case "crash":
@@ -67,6 +71,15 @@ describe("the grpc-js port", () => {
     const res = await client.callTool({ name: "echo", arguments: '{"city":"sf"}' });
     expect(res.output).toBe('echo:{"city":"sf"}');
     expect(seen.timeoutMs.at(-1)).toBeUndefined(); // no deadline given, none seen
+  });
+
+  it("carries request headers to the handler and its response headers and trailers back", async () => {
+    const client = clientFor(ResourcesService, server.grpcUrl!);
+    let header: Headers | undefined;
+    let trailer: Headers | undefined;
+    await client.callTool({ name: "headers" }, { headers: { "x-asked": "sf" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) });
+    expect(header?.get("x-seen")).toBe("sf");
+    expect(trailer?.get("x-done")).toBe("yes");
   });
 
   it("keeps the code and message of an error, and reports a crash as UNKNOWN", async () => {
