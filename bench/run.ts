@@ -3,6 +3,7 @@
 // server; each service its own process) against the bare loop of the same
 // model calls with no mesh, at several concurrencies and mock latencies.
 // Writes a markdown table to bench/results.md. Not a test: it asserts nothing.
+// The bare loop runs in child processes (bench/bare-loop.ts).
 //
 //   npm run bench [-- --concurrency 1,64,1024,16384 --latency 0,1000 --steps 3]
 import { spawn, type ChildProcess } from "node:child_process";
@@ -13,11 +14,11 @@ import * as readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { Command } from "commander";
-import OpenAI from "openai";
-import { Agent } from "undici";
+import { ResourcesService } from "../gen/gym/v1/resources_pb.js";
 import { CollectRequestSchema, RolloutService, type CollectRequest } from "../gen/gym/v1/rollout_pb.js";
 import { clientFor } from "../services/mesh/clients.js";
 import { taskFromJson } from "../services/mesh/responses-json.js";
+import type { BareJob, BareResult } from "./bare-loop.js";
 import { percentile, processStats, type ProcessStats } from "./proc.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -151,51 +152,83 @@ async function runMesh(rolloutUrl: string, level: Level): Promise<Measured> {
 
 // --- the bare loop: the same model calls, no mesh ----------------------------
 
+/** Connections one bare-loop process opens at most (the file limit here is 20,000). */
+const BARE_SHARD = 4_096;
+
+/** Runs the bare loop in child processes (several at the largest levels), started together. */
 async function runBare(mockUrl: string, level: Level, steps: number): Promise<Measured> {
-  // A burst of 16,384 connects overflows the accept queue; the kernel retries dropped SYNs after 1 s, 3 s...
-  const dispatcher = new Agent({ connections: POOL, keepAliveTimeout: 30_000, connect: { timeout: 60_000 } });
-  const openai = new OpenAI({ baseURL: `${mockUrl}/v1`, apiKey: "none", maxRetries: 0, fetchOptions: { dispatcher } as never });
-  const params = ROW.responses_create_params;
-  const latencies: number[] = [];
-  let failures = 0;
-  let firstError: string | undefined;
-  let next = 0;
-  const one = async () => {
-    const t0 = performance.now();
-    const input = [...params.input];
-    for (let step = 0; step < steps; step++) {
-      const res = await openai.responses.create({ ...params, model: "mock", input }).asResponse();
-      const body = (await res.json()) as { output: { type: string; call_id?: string }[] };
-      input.push(...body.output);
-      for (const item of body.output) {
-        if (item.type === "function_call") input.push({ type: "function_call_output", call_id: item.call_id, output: '{"city": "San Francisco", "weather_description": "The weather in San Francisco is cold."}' });
-      }
-    }
-    latencies.push(performance.now() - t0);
+  const shards = Math.ceil(level.concurrency / BARE_SHARD);
+  const jobs: BareJob[] = Array.from({ length: shards }, (_, i) => ({
+    mockUrl,
+    steps,
+    concurrency: Math.floor(level.concurrency / shards) + (i < level.concurrency % shards ? 1 : 0),
+    rollouts: Math.floor(level.rollouts / shards) + (i < level.rollouts % shards ? 1 : 0),
+  }));
+  const children = jobs.map((job) =>
+    spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "bench/bare-loop.ts"), JSON.stringify(job)], {
+      cwd: ROOT,
+      stdio: ["pipe", "pipe", "inherit"],
+    }),
+  );
+  const lines = children.map((child) => readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]());
+  for (const next of lines) if ((await next.next()).value !== "ready") throw new Error("the bare loop did not start");
+  for (const child of children) child.stdin!.write("go\n");
+  const results = await Promise.all(lines.map(async (next) => JSON.parse((await next.next()).value as string) as BareResult));
+  const elapsedS = (Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1000;
+  return {
+    rolloutsPerS: level.rollouts / elapsedS,
+    latenciesMs: results.flatMap((r) => r.latenciesMs),
+    failures: results.reduce((n, r) => n + r.failures, 0),
+    firstError: results.find((r) => r.firstError)?.firstError,
   };
-  const worker = async () => {
-    while (next < level.rollouts) {
-      next++;
-      await one().catch((err: Error) => {
-        failures++;
-        firstError ??= causeChain(err);
-      });
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: level.concurrency }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  await dispatcher.close();
-  return { rolloutsPerS: level.rollouts / elapsed, latenciesMs: latencies, failures, firstError };
 }
 
-/** An error and its causes, for the first-failure line. */
-function causeChain(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = err as { message?: string; code?: string; cause?: unknown } | undefined; e && parts.length < 5; e = e.cause as typeof e) {
-    parts.push(`${e.message ?? String(e)}${e.code ? ` (${e.code})` : ""}`);
+// --- the cost of one hop, by transport ----------------------------------------
+
+interface HopCost {
+  transport: string;
+  callsPerS: number;
+  serverCpuMs: number;
+  clientCpuMs: number;
+}
+
+/**
+ * Unary CallTool calls (64 in flight) to the resources process, through each
+ * transport a peer can use: its main port (connect-node) and its grpc-js port.
+ */
+async function measureHops(urls: { transport: string; url: string }[], serverPid: number): Promise<HopCost[]> {
+  const calls = 4_000;
+  const out: HopCost[] = [];
+  for (const { transport, url } of urls) {
+    const client = clientFor(ResourcesService, url);
+    const { sessionId } = await client.seedSession({ task: taskFromJson(ROW) });
+    const call = () => client.callTool({ sessionId, name: "get_weather", arguments: '{"city": "San Francisco"}' });
+    for (let i = 0; i < 500; i++) await call(); // warm up
+    const server0 = processStats(serverPid).cpuMs;
+    const client0 = process.cpuUsage();
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: 64 }, async () => { while (next++ < calls) await call(); }));
+    const elapsedMs = performance.now() - t0;
+    const clientUsed = process.cpuUsage(client0);
+    out.push({
+      transport,
+      callsPerS: (calls / elapsedMs) * 1000,
+      serverCpuMs: (processStats(serverPid).cpuMs - server0) / calls,
+      clientCpuMs: (clientUsed.user + clientUsed.system) / 1000 / calls,
+    });
+    await client.closeSession({ sessionId });
   }
-  return parts.join(" <- ");
+  return out;
+}
+
+function hopTable(hops: HopCost[]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [
+    line(["transport", "calls/s (64 in flight)", "server CPU per call", "client CPU per call"]),
+    line(["---", "---", "---", "---"]),
+    ...hops.map((h) => line([h.transport, h.callsPerS.toFixed(0), `${h.serverCpuMs.toFixed(3)} ms`, `${h.clientCpuMs.toFixed(3)} ms`])),
+  ].join("\n");
 }
 
 // --- the table ----------------------------------------------------------------
@@ -260,11 +293,24 @@ async function main() {
   // agent->model and model->mock per step.
   const hops = 2 + (2 + (steps - 1) + 2) + 2 * steps;
   const rows: Row[] = [];
+  let hopCosts: HopCost[] = [];
 
   for (const latencyMs of opts.latency.split(",").map(Number)) {
     const { ports, grpcPorts, procs } = await startMeshProcesses(latencyMs, steps);
     const pids = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, p.pid!]));
     try {
+      if (hopCosts.length === 0) {
+        process.stderr.write("bench: the cost of one hop, by transport...\n");
+        hopCosts = await measureHops(
+          [
+            { transport: "connect-node (main port), connect gRPC client", url: `http://127.0.0.1:${ports.weather}` },
+            { transport: "grpc-js (grpc_port), grpc-js client (what the mesh uses)", url: `grpc://127.0.0.1:${grpcPorts.weather}` },
+          ],
+          pids.weather!,
+        );
+      }
+      // Warm the processes up (JIT), so the first level is measured like the others.
+      await runMesh(`grpc://127.0.0.1:${grpcPorts.rollout}`, { latencyMs, concurrency: 256, rollouts: 512 });
       for (const concurrency of opts.concurrency.split(",").map(Number)) {
         // Two waves of the concurrency (one at the largest, to keep the run short).
         const waves = concurrency >= 8192 ? 1 : 2;
@@ -297,10 +343,15 @@ async function main() {
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}`;
   const text = `# Mesh benchmark\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\n` +
     `Rollouts of ${steps} model calls (${steps - 1} tool calls, then the answer) against the built-in mock model; ` +
-    `the mesh runs each service in its own process; the bare loop makes the same model calls from one process with no mesh. ` +
+    `the mesh runs each service in its own process, and they (and the collector) call each other on their grpc-js ports; ` +
+    `the bare loop makes the same model calls with the OpenAI SDK straight to the mock, with no mesh, from its own process ` +
+    `(one per ${BARE_SHARD} connections: a process holds at most 20,000 files here). ` +
     `"Ideal" is concurrency / (${steps} x model latency). "Added" latency is mesh minus bare at that percentile. ` +
     `CPU per rollout sums the mesh processes except the mock; CPU per hop divides it by the ${hops} calls between processes a rollout makes.\n\n` +
-    table(rows, steps, hops) + "\n";
+    table(rows, steps, hops) + "\n\n" +
+    `## The cost of one hop\n\nUnary ResourcesService.CallTool calls to the resources process, 64 in flight, through each transport; ` +
+    `CPU of the server process and of the calling (benchmark) process, per call.\n\n` +
+    hopTable(hopCosts) + "\n";
   fs.writeFileSync(opts.out, text);
   process.stdout.write(text);
 }
