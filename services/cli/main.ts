@@ -1,5 +1,6 @@
 // The `gym` command.
 import { Command, InvalidArgumentError } from "commander";
+import { createClient, type Client } from "@connectrpc/connect";
 import { RolloutService } from "../../gen/gym/v1/rollout_pb.js";
 import { clientFor } from "../mesh/clients.js";
 import { ConfigError, DEFAULT_CONFIG, loadConfig } from "../mesh/config.js";
@@ -78,16 +79,19 @@ program
       // Per-rollout logs would drown the summary; warnings still show.
       setDefaultLogLevel("warn");
       let mesh: RunningMesh | undefined;
-      let url = opts.url;
-      if (!url) {
+      let client: Client<typeof RolloutService>;
+      if (opts.url) {
+        client = clientFor(RolloutService, opts.url);
+      } else {
         mesh = await startFromConfig(opts.config);
         const rollout = mesh.instances.find((i) => i.kind === "rollout");
         if (!rollout) throw new ConfigError(`${opts.config}: no instance of kind rollout to collect with`);
-        url = rollout.url;
+        // The mesh runs in this process: collect through the in-process transport.
+        client = createClient(RolloutService, rollout.server.localTransport);
       }
       try {
         const summary = await collectFile({
-          client: clientFor(RolloutService, url),
+          client,
           agent: opts.agent,
           input: opts.input,
           output: opts.output,

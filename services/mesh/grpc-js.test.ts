@@ -1,8 +1,10 @@
-// The grpc-js port of an instance and the grpc:// client transport: the same
-// typed clients, codes, deadlines, cancellation, streams and metrics as the
-// main (connect) port.
+// The mesh's own transports between instances: the grpc-js port with the
+// grpc:// client transport, and the in-process transport for instances started
+// together. Both give the typed clients the codes, deadlines, cancellation,
+// streams and metrics of the main (connect) port.
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
@@ -24,6 +26,9 @@ const resources = hosted(ResourcesService, {
     switch (req.name) {
       case "echo":
         return { output: `${req.name}:${req.arguments}` };
+      case "mutate":
+        req.arguments = "changed by the handler";
+        return { output: "" };
       case "headers":
         ctx.responseHeader.set("x-seen", ctx.requestHeader.get("x-asked") ?? "none");
         ctx.responseTrailer.set("x-done", "yes");
@@ -54,27 +59,33 @@ const agent = hosted(AgentService, {
   },
 });
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await serve({ name: "fast", services: [resources, agent], grpcPort: 0 });
-});
-afterAll(() => server.close());
+const transports: [string, <S extends DescService>(service: S, server: RunningServer) => Client<S>][] = [
+  ["the grpc-js port", (service, server) => clientFor(service, server.grpcUrl!)],
+  ["the in-process transport", (service, server) => createClient(service, server.localTransport)],
+];
 
-describe("the grpc-js port", () => {
-  it("is announced as a grpc:// URL beside the main one", () => {
-    expect(server.grpcUrl).toMatch(/^grpc:\/\/127\.0\.0\.1:\d+$/);
-    expect(server.grpcUrl).not.toBe(server.url.replace("http", "grpc"));
+describe.each(transports)("%s", (_, clientOf) => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await serve({ name: "fast", services: [resources, agent], grpcPort: 0 });
+  });
+  afterAll(() => server.close());
+
+  it("copies messages: the handler's changes to a request stay on its side", async () => {
+    const req = { name: "mutate", arguments: "mine" };
+    await clientOf(ResourcesService, server).callTool(req);
+    expect(req.arguments).toBe("mine");
   });
 
   it("answers unary calls with the typed client", async () => {
-    const client = clientFor(ResourcesService, server.grpcUrl!);
+    const client = clientOf(ResourcesService, server);
     const res = await client.callTool({ name: "echo", arguments: '{"city":"sf"}' });
     expect(res.output).toBe('echo:{"city":"sf"}');
     expect(seen.timeoutMs.at(-1)).toBeUndefined(); // no deadline given, none seen
   });
 
   it("carries request headers to the handler and its response headers and trailers back", async () => {
-    const client = clientFor(ResourcesService, server.grpcUrl!);
+    const client = clientOf(ResourcesService, server);
     let header: Headers | undefined;
     let trailer: Headers | undefined;
     await client.callTool({ name: "headers" }, { headers: { "x-asked": "sf" }, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) });
@@ -83,7 +94,7 @@ describe("the grpc-js port", () => {
   });
 
   it("keeps the code and message of an error, and reports a crash as UNKNOWN", async () => {
-    const client = clientFor(ResourcesService, server.grpcUrl!);
+    const client = clientOf(ResourcesService, server);
     await expect(client.callTool({ name: "invalid" })).rejects.toMatchObject({
       code: Code.InvalidArgument,
       rawMessage: 'tool "invalid": arguments must be an object',
@@ -93,35 +104,37 @@ describe("the grpc-js port", () => {
   });
 
   it("answers UNIMPLEMENTED for a method the service leaves out", async () => {
-    await expect(clientFor(ResourcesService, server.grpcUrl!).verify({})).rejects.toMatchObject({ code: Code.Unimplemented });
+    await expect(clientOf(ResourcesService, server).verify({})).rejects.toMatchObject({ code: Code.Unimplemented });
   });
 
   it("carries the caller's deadline to the handler, which sees it pass", async () => {
-    const client = clientFor(ResourcesService, server.grpcUrl!);
+    const client = clientOf(ResourcesService, server);
+    const deadlinesBefore = seen.aborted.filter((a) => a === "deadline").length;
     await expect(client.callTool({ name: "wait" }, { timeoutMs: 200 })).rejects.toMatchObject({ code: Code.DeadlineExceeded });
-    await expect.poll(() => seen.aborted).toContain("deadline");
+    await expect.poll(() => seen.aborted.filter((a) => a === "deadline").length).toBe(deadlinesBefore + 1);
     const left = seen.timeoutMs.at(-1)!;
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThanOrEqual(200);
   });
 
   it("carries a cancellation to the handler", async () => {
-    const client = clientFor(ResourcesService, server.grpcUrl!);
+    const client = clientOf(ResourcesService, server);
+    const cancelsBefore = seen.aborted.filter((a) => a === "cancel").length;
     const abort = new AbortController();
     const started = new Promise<void>((resolve) => (entered = resolve));
     const call = client.callTool({ name: "wait" }, { signal: abort.signal });
     await started;
     abort.abort();
     await expect(call).rejects.toMatchObject({ code: Code.Canceled });
-    await expect.poll(() => seen.aborted).toContain("cancel");
+    await expect.poll(() => seen.aborted.filter((a) => a === "cancel").length).toBe(cancelsBefore + 1);
   });
 
   it("serves health and reflection (a bidirectional stream) like the main port", async () => {
-    const health = clientFor(Health, server.grpcUrl!);
+    const health = clientOf(Health, server);
     expect((await health.check({ service: ResourcesService.typeName })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
     await expect(health.check({ service: "nope.Service" })).rejects.toMatchObject({ code: Code.NotFound });
 
-    const reflection = clientFor(ServerReflection, server.grpcUrl!);
+    const reflection = clientOf(ServerReflection, server);
     async function* asks() {
       yield { messageRequest: { case: "listServices" as const, value: "" } };
       yield { messageRequest: { case: "fileContainingSymbol" as const, value: ResourcesService.typeName } };
@@ -133,7 +146,7 @@ describe("the grpc-js port", () => {
 
   it("stops a server stream's producer while the caller does not read (flow control)", async () => {
     seen.produced = 0;
-    const stream = clientFor(AgentService, server.grpcUrl!).runStream({})[Symbol.asyncIterator]();
+    const stream = clientOf(AgentService, server).runStream({})[Symbol.asyncIterator]();
     expect((await stream.next()).done).toBe(false);
     // Node's HTTP/2 streams buffer about 10 MB (as on the main port); then the producer waits.
     let stalled = -1;
@@ -154,6 +167,16 @@ describe("the grpc-js port", () => {
     expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="invalid_argument",instance="fast"\} 1/);
     expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="deadline_exceeded",instance="fast"\} 1/);
     expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="canceled",instance="fast"\} 1/);
+  });
+
+});
+
+describe("the grpc-js port", () => {
+  it("is announced as a grpc:// URL beside the main one", async () => {
+    const server = await serve({ name: "fast", services: [resources], grpcPort: 0 });
+    expect(server.grpcUrl).toMatch(/^grpc:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.grpcUrl).not.toBe(server.url.replace("http", "grpc"));
+    await server.close();
   });
 
   it("answers UNAVAILABLE when nothing listens at the address", async () => {

@@ -1,6 +1,7 @@
 // Starts every instance of a config in this process, each on its own port,
 // in dependency order, and records where each one listens (the address book).
-import type { Client } from "@connectrpc/connect";
+import type { DescService } from "@bufbuild/protobuf";
+import { createClient, type Client } from "@connectrpc/connect";
 import { AgentService } from "../../gen/gym/v1/agent_pb.js";
 import { ModelService } from "../../gen/gym/v1/model_pb.js";
 import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
@@ -60,10 +61,10 @@ export async function startMesh(config: MeshConfig, options: StartOptions = {}):
     if (!/^https?:\/\//.test(found)) throw new ConfigError(`addresses.${name}: needs an http(s) URL here (its HTTP API), not ${found}`);
     return found;
   };
-  // Where RPCs go: the grpc-js port of an instance started here, else its address.
-  const rpcUrl = (name: string) => {
+  // A client of another instance: in-process when it was started here, else over the network at its address.
+  const peer = <S extends DescService>(service: S, name: string): Client<S> => {
     const inst = started.get(name);
-    return inst ? (inst.server.grpcUrl ?? inst.url) : address(name);
+    return inst ? createClient(service, inst.server.localTransport) : clientFor(service, address(name));
   };
   const entries = Object.entries(config.instances)
     .filter(([name]) => !options.only || options.only.includes(name))
@@ -73,7 +74,7 @@ export async function startMesh(config: MeshConfig, options: StartOptions = {}):
 
   try {
     for (const [name, inst] of entries) {
-      const server = await startInstance(name, inst, host, { url, rpcUrl }, config);
+      const server = await startInstance(name, inst, host, { url, peer }, config);
       started.set(name, { name, kind: inst.kind, service: serviceLabel(inst), url: server.url, server });
     }
   } catch (err) {
@@ -111,7 +112,7 @@ function startInstance(
   name: string,
   inst: InstanceConfig,
   host: string,
-  { url, rpcUrl }: { url: (name: string) => string; rpcUrl: (name: string) => string },
+  { url, peer }: { url: (name: string) => string; peer: <S extends DescService>(service: S, name: string) => Client<S> },
   config: MeshConfig,
 ): Promise<RunningServer> {
   const base = { name, host, port: inst.port ?? 0, grpcPort: inst.kind === "mock_model" ? undefined : (inst.grpc_port ?? 0) };
@@ -138,8 +139,8 @@ function startInstance(
       const { impl, rolloutsInFlight } = createAgentHost({
         name,
         kind: inst.agent,
-        model: clientFor(ModelService, rpcUrl(inst.model)),
-        resources: clientFor(ResourcesService, rpcUrl(inst.resources)),
+        model: peer(ModelService, inst.model),
+        resources: peer(ResourcesService, inst.resources),
         maxSteps: inst.max_steps,
         skipVerification: inst.skip_verification,
         skipVerificationReward: inst.skip_verification_reward,
@@ -152,7 +153,7 @@ function startInstance(
     case "rollout": {
       const agents = new Map<string, Client<typeof AgentService>>();
       for (const [other, oc] of Object.entries(config.instances)) {
-        if (oc.kind === "agent") agents.set(other, clientFor(AgentService, rpcUrl(other)));
+        if (oc.kind === "agent") agents.set(other, peer(AgentService, other));
       }
       const { impl, rolloutsInFlight } = createRolloutHost({
         agents,

@@ -118,8 +118,9 @@ def mesh(processes, nemo_weather) -> dict[str, str]:
     for line in proc.stdout:
         if line.strip() == "ready":
             break
-        name, *_, url = line.split()
-        urls[name] = url
+        # `<name>  <service>  http://...[  grpc://...]`: the NeMo Gym routes are on the http:// port.
+        name, *rest = line.split()
+        urls[name] = next(field for field in rest if field.startswith("http://"))
     else:
         pytest.fail(f"gym serve exited:\n{proc.stderr.read()}")
     return urls

@@ -28,8 +28,8 @@ DATASET = REPO / "services" / "environments" / "example_single_tool_call" / "dat
 STARTUP_TIMEOUT_S = float(os.environ.get("GYM_TEST_STARTUP_TIMEOUT", "120"))
 SHUTDOWN_TIMEOUT_S = 30.0
 
-# `<name>  <service>  http://127.0.0.1:<port>`: columns separated by 2+ spaces.
-_INSTANCE_LINE = re.compile(r"^(\S+)\s{2,}(.+?)\s{2,}(https?://\S+)\s*$")
+# `<name>  <service>  http://127.0.0.1:<port>[  grpc://127.0.0.1:<port>]`: columns separated by 2+ spaces.
+_INSTANCE_LINE = re.compile(r"^(\S+)\s{2,}(.+?)\s{2,}(https?://\S+)(?:\s{2,}(grpc://\S+))?\s*$")
 
 
 @dataclass
@@ -37,6 +37,8 @@ class Instance:
     name: str
     service: str
     url: str
+    # The grpc-js port (plain gRPC), for instances that serve gRPC services.
+    grpc_url: str | None = None
 
 
 @dataclass
@@ -137,7 +139,7 @@ def mesh():
             break
         m = _INSTANCE_LINE.match(line.rstrip("\n"))
         if m:
-            instances[m.group(1)] = Instance(m.group(1), m.group(2).strip(), m.group(3))
+            instances[m.group(1)] = Instance(m.group(1), m.group(2).strip(), m.group(3), m.group(4))
 
     if not instances:
         startup_failure("printed 'ready' but no instance lines", stdout)

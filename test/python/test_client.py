@@ -19,7 +19,7 @@ from gym.v1 import (
     rollout_pb2_grpc,
     task_pb2,
 )
-from gym_mesh import JsonShapeError, collect, target_of, task_from_row, task_to_row
+from gym_mesh import JsonShapeError, collect, connect, target_of, task_from_row, task_to_row
 
 AGENT = "example_single_tool_call_simple_agent"
 WEATHER_OUTPUT = '{"city": "San Francisco", "weather_description": "The weather in San Francisco is cold."}'
@@ -62,6 +62,21 @@ def test_serve_lists_every_instance(mesh):
     for inst in mesh.instances.values():
         assert inst.url.startswith("http://127.0.0.1:")
         assert int(inst.url.rsplit(":", 1)[1]) > 0
+    # Every gRPC instance also has a grpc-js port; the mock model (plain HTTP) has none.
+    assert mesh.instances["mock_openai"].grpc_url is None
+    for name in (AGENT, "rollout", "example_single_tool_call", "policy_model"):
+        assert mesh.instances[name].grpc_url.startswith("grpc://127.0.0.1:")
+
+
+def test_collect_over_the_grpc_js_port(mesh, dataset_rows):
+    """grpcio reaches the grpc-js port as it does the main one (the bidirectional Collect stream)."""
+    channel = connect(mesh.instances["rollout"].grpc_url)
+    try:
+        results = list(collect(channel, dataset_rows, num_repeats=2, timeout=60))
+    finally:
+        channel.close()
+    assert sorted((r.task_id, r.repeat_index) for r in results) == sorted((str(i), k) for i in range(5) for k in range(2))
+    assert all(r.WhichOneof("outcome") == "rollout" and r.rollout.verdict.reward == 1.0 for r in results)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,185 @@
+// A connect Transport that calls a service implementation in this process:
+// instances started together reach each other through it, with no network
+// hop and no HTTP/2 framing, yet with what a call over the wire gives: copies
+// of the messages (neither side sees the other's later changes), the caller's
+// deadline and cancellation in the handler's context, an error's code and
+// message only, and the call counted in the callee's metrics.
+import { clone, create, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext, type Transport } from "@connectrpc/connect";
+import { codeName } from "./codes.js";
+import type { ServiceWithImpl } from "./grpc-js-server.js";
+import type { ServerMetrics } from "./metrics.js";
+
+type Message = MessageShape<DescMessage>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Handler = (...args: any[]) => any;
+
+export function createLocalTransport(services: ServiceWithImpl[], metrics: ServerMetrics): Transport {
+  const handlers = new Map<string, Handler>();
+  for (const { service, impl } of services) {
+    for (const method of service.methods) {
+      const fn = impl[method.localName];
+      if (fn) handlers.set(`${service.typeName}/${method.name}`, fn.bind(impl));
+    }
+  }
+  const handlerOf = (method: DescMethod): Handler => {
+    const fn = handlers.get(`${method.parent.typeName}/${method.name}`);
+    if (!fn) throw new ConnectError(`${method.parent.typeName}.${method.name} is not implemented`, Code.Unimplemented);
+    return fn;
+  };
+
+  return {
+    async unary(method, signal, timeoutMs, header, input) {
+      const fn = handlerOf(method);
+      const call = startCall(method, signal, timeoutMs, header, metrics);
+      try {
+        const running = Promise.resolve().then(() => fn(clone(method.input, create(method.input, input)), call.ctx));
+        call.settleWith(running);
+        const out = await untilAborted(running, call.ctx.signal);
+        return withHeaders({ stream: false as const, service: method.parent, method, message: clone(method.output, create(method.output, out)) }, call.ctx);
+      } catch (err) {
+        throw asOwnError(err);
+      }
+    },
+
+    async stream(method, signal, timeoutMs, header, input) {
+      const fn = handlerOf(method);
+      const call = startCall(method, signal, timeoutMs, header, metrics);
+      const requests = copies(input as AsyncIterable<Message>, method.input);
+      let source: AsyncIterable<unknown>;
+      switch (method.methodKind) {
+        case "server_streaming": {
+          let first: Message | undefined;
+          for await (const message of requests) {
+            first = message;
+            break;
+          }
+          source = fn(first ?? create(method.input), call.ctx);
+          break;
+        }
+        case "client_streaming": {
+          const single = Promise.resolve().then(() => fn(requests, call.ctx));
+          source = (async function* () {
+            yield await single;
+          })();
+          break;
+        }
+        default:
+          source = fn(requests, call.ctx);
+      }
+      const iterator = source[Symbol.asyncIterator]();
+      let code = "ok";
+      async function* responses(): AsyncGenerator<Message> {
+        try {
+          for (;;) {
+            const next = await untilAborted(iterator.next(), call.ctx.signal);
+            if (next.done) break;
+            yield clone(method.output, create(method.output, next.value as never));
+          }
+        } catch (err) {
+          const error = asOwnError(err);
+          code = codeName(error.code);
+          throw error;
+        } finally {
+          // The caller stopped early (or the call failed): end the handler's stream too.
+          if (code === "ok" && call.ctx.signal.aborted) code = codeName(ConnectError.from(call.ctx.signal.reason).code);
+          void iterator.return?.();
+          call.end(code);
+        }
+      }
+      return withHeaders({ stream: true as const, service: method.parent, method, message: responses() as never }, call.ctx);
+    },
+  };
+}
+
+/**
+ * The handler's context for one call: aborted by the caller's signal or at the
+ * deadline. The call is counted when the handler is done (a unary handler may
+ * outlive an aborted call: it is counted under the abort's code then).
+ */
+function startCall(method: DescMethod, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeadersInit | undefined, metrics: ServerMetrics) {
+  const done = metrics.observe(method.parent.typeName, method.name);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(ConnectError.from(signal?.reason, Code.Canceled));
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  const deadlineMs = timeoutMs !== undefined && timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
+  const timer =
+    deadlineMs === undefined ? undefined : setTimeout(() => controller.abort(new ConnectError("the deadline passed", Code.DeadlineExceeded)), timeoutMs);
+  let ended = false;
+  const end = (code: string) => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    done(code);
+  };
+  // Headers and context values are made only when read: most calls use none.
+  let requestHeader: Headers | undefined;
+  let responseHeader: Headers | undefined;
+  let responseTrailer: Headers | undefined;
+  let values: ContextValues | undefined;
+  const ctx: HandlerContext = {
+    method,
+    service: method.parent,
+    signal: controller.signal,
+    timeoutMs: () => (deadlineMs === undefined ? undefined : Math.max(0, deadlineMs - Date.now())),
+    requestMethod: "POST",
+    protocolName: "local",
+    url: `/${method.parent.typeName}/${method.name}`,
+    get requestHeader() {
+      return (requestHeader ??= new Headers(header));
+    },
+    get responseHeader() {
+      return (responseHeader ??= new Headers());
+    },
+    get responseTrailer() {
+      return (responseTrailer ??= new Headers());
+    },
+    get values() {
+      return (values ??= createContextValues());
+    },
+  };
+  return {
+    ctx,
+    end,
+    /** Counts a unary call when its handler settles. */
+    settleWith(running: Promise<unknown>) {
+      running.then(
+        () => end(controller.signal.aborted ? codeName(ConnectError.from(controller.signal.reason).code) : "ok"),
+        (err: unknown) => end(codeName(ConnectError.from(controller.signal.aborted ? controller.signal.reason : err).code)),
+      );
+    },
+  };
+}
+
+/** The response's header and trailer: the handler's, read when the caller reads them. */
+function withHeaders<T extends object>(response: T, ctx: HandlerContext): T & { readonly header: Headers; readonly trailer: Headers } {
+  return Object.defineProperties(response, {
+    header: { get: () => ctx.responseHeader, enumerable: true },
+    trailer: { get: () => ctx.responseTrailer, enumerable: true },
+  }) as T & { readonly header: Headers; readonly trailer: Headers };
+}
+
+/** Settles with `work`, or rejects with the abort reason as soon as the signal aborts (as a call over the wire would). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => (signal.removeEventListener("abort", onAbort), resolve(value)),
+      (err: unknown) => (signal.removeEventListener("abort", onAbort), reject(err as Error)),
+    );
+  });
+}
+
+async function* copies(input: AsyncIterable<Message>, schema: DescMessage): AsyncGenerator<Message> {
+  for await (const message of input) yield clone(schema, create(schema, message as never));
+}
+
+/** Code and message only: the callee's response headers are not this caller's. */
+function asOwnError(err: unknown): ConnectError {
+  const error = ConnectError.from(err);
+  return new ConnectError(error.rawMessage, error.code, undefined, undefined, error.cause);
+}
