@@ -186,6 +186,19 @@ describe("the grpc-js port", () => {
     await expect(clientFor(ResourcesService, url).callTool({ name: "echo" })).rejects.toMatchObject({ code: Code.Unavailable });
   });
 
+  it("reaches a peer again once it is back on its port (a restart)", async () => {
+    const first = await serve({ name: "peer", services: [resources], grpcPort: 0 });
+    const port = Number(first.grpcUrl!.split(":").at(-1));
+    const client = clientFor(ResourcesService, first.grpcUrl!);
+    expect((await client.callTool({ name: "echo", arguments: "1" })).output).toBe("echo:1");
+    await first.close();
+    await expect(client.callTool({ name: "echo" })).rejects.toMatchObject({ code: Code.Unavailable });
+    const again = await serve({ name: "peer", services: [resources], grpcPort: port });
+    // The channel reconnects within its short backoff (at most 2 s), not minutes.
+    await expect.poll(() => client.callTool({ name: "echo", arguments: "2" }).then((r) => r.output, () => "down"), { timeout: 5_000, interval: 100 }).toBe("echo:2");
+    await again.close();
+  });
+
   it("lets calls in flight finish when the server closes", async () => {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
