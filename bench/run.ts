@@ -101,7 +101,9 @@ async function freePort(): Promise<number> {
 async function startProcess(config: string, only: string): Promise<ChildProcess> {
   // GYM_BENCH_PROFILE_DIR=DIR writes a V8 CPU profile of each service process there.
   const profile = process.env.GYM_BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.GYM_BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, "--max-old-space-size=4096", GYM, "serve", "-c", config, "--only", only], {
+  // GYM_BENCH_NODE_FLAGS="--optimize-for-size ..." tries V8 flags on the service processes.
+  const flags = (process.env.GYM_BENCH_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...profile, ...flags, "--max-old-space-size=4096", GYM, "serve", "-c", config, "--only", only], {
     cwd: ROOT,
     env: { ...process.env, GYM_LOG: "error" },
     stdio: ["ignore", "pipe", "inherit"],

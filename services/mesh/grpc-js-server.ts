@@ -3,9 +3,10 @@
 // connect-node's CPU per call. The mesh's own services call each other here.
 import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { codeName } from "./codes.js";
 import { GRPC_JS_OPTIONS, serviceDefinition } from "./grpc-js-definitions.js";
+import { handlerContext } from "./handler-context.js";
 import type { ServerMetrics } from "./metrics.js";
 
 /** A service and its implementation (methods it leaves out answer UNIMPLEMENTED). */
@@ -163,23 +164,11 @@ function contextFor(
         : new ConnectError("the caller cancelled the call", Code.Canceled);
     controller?.abort(reason);
   });
-  let requestHeader: Headers | undefined;
-  let responseHeader: Headers | undefined;
-  let responseTrailer: Headers | undefined;
-  let values: ContextValues | undefined;
   let headerSent = false;
-  return {
-    abortReason: () => reason,
-    // Response headers and trailers the handler set (only then: most set none).
-    sendHeader: () => {
-      if (headerSent || !responseHeader) return;
-      headerSent = true;
-      call.sendMetadata(metadataOf(responseHeader));
-    },
-    trailer: () => responseTrailer && metadataOf(responseTrailer),
+  const ctx = handlerContext({
     method,
-    service: method.parent,
-    get signal() {
+    protocolName: "grpc",
+    signal: () => {
       if (!controller) {
         controller = new AbortController();
         if (reason) controller.abort(reason);
@@ -187,22 +176,22 @@ function contextFor(
       return controller.signal;
     },
     timeoutMs: () => (Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined),
-    requestMethod: "POST",
-    protocolName: "grpc",
-    url: `/${method.parent.typeName}/${method.name}`,
-    get requestHeader() {
-      return (requestHeader ??= headersOf(call.metadata));
+    requestHeader: () => headersOf(call.metadata),
+  });
+  return Object.assign(ctx, {
+    abortReason: () => reason,
+    // Only headers and trailers the handler set (most set none) are sent.
+    sendHeader: () => {
+      const header = ctx.setHeader();
+      if (headerSent || !header) return;
+      headerSent = true;
+      call.sendMetadata(metadataOf(header));
     },
-    get responseHeader() {
-      return (responseHeader ??= new Headers());
+    trailer: () => {
+      const trailer = ctx.setTrailer();
+      return trailer && metadataOf(trailer);
     },
-    get responseTrailer() {
-      return (responseTrailer ??= new Headers());
-    },
-    get values() {
-      return (values ??= createContextValues());
-    },
-  };
+  });
 }
 
 function metadataOf(headers: Headers): grpc.Metadata {

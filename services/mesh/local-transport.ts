@@ -5,9 +5,10 @@
 // deadline and cancellation in the handler's context, an error's code and
 // message only, and the call counted in the callee's metrics.
 import { clone, create, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { codeName } from "./codes.js";
 import type { ServiceWithImpl } from "./grpc-js-server.js";
+import { handlerContext } from "./handler-context.js";
 import type { ServerMetrics } from "./metrics.js";
 
 type Message = MessageShape<DescMessage>;
@@ -114,32 +115,13 @@ function startCall(method: DescMethod, signal: AbortSignal | undefined, timeoutM
     signal?.removeEventListener("abort", onAbort);
     done(code);
   };
-  // Headers and context values are made only when read: most calls use none.
-  let requestHeader: Headers | undefined;
-  let responseHeader: Headers | undefined;
-  let responseTrailer: Headers | undefined;
-  let values: ContextValues | undefined;
-  const ctx: HandlerContext = {
+  const ctx = handlerContext({
     method,
-    service: method.parent,
-    signal: controller.signal,
-    timeoutMs: () => (deadlineMs === undefined ? undefined : Math.max(0, deadlineMs - Date.now())),
-    requestMethod: "POST",
     protocolName: "local",
-    url: `/${method.parent.typeName}/${method.name}`,
-    get requestHeader() {
-      return (requestHeader ??= new Headers(header));
-    },
-    get responseHeader() {
-      return (responseHeader ??= new Headers());
-    },
-    get responseTrailer() {
-      return (responseTrailer ??= new Headers());
-    },
-    get values() {
-      return (values ??= createContextValues());
-    },
-  };
+    signal: () => controller.signal,
+    timeoutMs: () => (deadlineMs === undefined ? undefined : Math.max(0, deadlineMs - Date.now())),
+    requestHeader: () => new Headers(header),
+  });
   return {
     ctx,
     end,
