@@ -39,13 +39,15 @@ program
     for (const inst of mesh.instances) {
       console.log(`${inst.name.padEnd(width)}  ${inst.service.padEnd(27)}  ${inst.url}${inst.server.grpcUrl ? `  ${inst.server.grpcUrl}` : ""}`);
     }
-    console.log("ready");
     const stop = async () => {
       await mesh.close();
       process.exit(0);
     };
+    // Before "ready": a supervisor may send SIGTERM the moment it reads that line,
+    // and until a listener exists the signal's default action kills the process.
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
+    console.log("ready");
   });
 
 program
