@@ -66,7 +66,14 @@ async function runBareLoop(job: BareJob): Promise<BareResult> {
     }
   };
   const startedAt = Date.now();
-  await Promise.all(Array.from({ length: job.concurrency }, worker));
+  // Workers start in batches: thousands of connects at once overflow the mock's accept queue
+  // (somaxconn 4,096 here) and some come back as ECONNRESET.
+  const workers: Promise<void>[] = [];
+  for (let i = 0; i < job.concurrency; i++) {
+    if (i > 0 && i % 512 === 0) await new Promise((r) => setTimeout(r, 20));
+    workers.push(worker());
+  }
+  await Promise.all(workers);
   const endedAt = Date.now();
   await dispatcher.close();
   return { startedAt, endedAt, latenciesMs, failures, firstError };
