@@ -8,7 +8,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createGrpcJsTransport } from "./grpc-js-transport.js";
-import { H2_SESSION_MEMORY_MB } from "./serve.js";
+import { H2_SESSION_MEMORY_MB } from "./http2-limits.js";
 
 const transports = new Map<string, Transport>();
 

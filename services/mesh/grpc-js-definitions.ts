@@ -1,7 +1,8 @@
 // grpc-js method definitions for a protobuf-es service: the gRPC path and the
 // protobuf-es binary (de)serializers, shared by the grpc-js server and client.
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import { fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import { H2_SESSION_MEMORY_MB } from "./http2-limits.js";
 
 export type MethodDefinition = grpc.MethodDefinition<MessageShape<DescMessage>, MessageShape<DescMessage>>;
 
@@ -41,8 +42,22 @@ export const GRPC_JS_OPTIONS = {
   // Rollouts with long conversations exceed grpc's 4 MB default; connect has no such cap either.
   "grpc.max_receive_message_length": -1,
   "grpc.max_send_message_length": -1,
-  // One HTTP/2 connection per peer carries thousands of streams (Node's 10 MB default refuses them).
-  "grpc-node.max_session_memory": 1024,
+  "grpc-node.max_session_memory": H2_SESSION_MEMORY_MB,
   // Channelz bookkeeping costs CPU on every call; the mesh exports Prometheus metrics instead.
   "grpc.enable_channelz": 0,
 } as const;
+
+/** gRPC metadata from fetch-style headers (`-bin` keys carry base64). */
+export function metadataFromHeaders(headers: HeadersInit | undefined): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (headers) new Headers(headers).forEach((value, key) => metadata.add(key, key.endsWith("-bin") ? Buffer.from(value, "base64") : value));
+  return metadata;
+}
+
+/** Appends gRPC metadata to `headers` (binary values as base64). */
+export function headersFromMetadata(metadata: grpc.Metadata | undefined, headers = new Headers()): Headers {
+  for (const [key, value] of Object.entries(metadata?.getMap() ?? {})) {
+    headers.append(key, typeof value === "string" ? value : value.toString("base64"));
+  }
+  return headers;
+}

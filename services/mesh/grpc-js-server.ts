@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { codeName } from "./codes.js";
-import { GRPC_JS_OPTIONS, serviceDefinition } from "./grpc-js-definitions.js";
+import { GRPC_JS_OPTIONS, headersFromMetadata, metadataFromHeaders, serviceDefinition } from "./grpc-js-definitions.js";
 import { handlerContext } from "./handler-context.js";
 import type { ServerMetrics } from "./metrics.js";
 
@@ -176,7 +176,7 @@ function contextFor(
       return controller.signal;
     },
     timeoutMs: () => (Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined),
-    requestHeader: () => headersOf(call.metadata),
+    requestHeader: () => headersFromMetadata(call.metadata),
   });
   return Object.assign(ctx, {
     abortReason: () => reason,
@@ -185,25 +185,11 @@ function contextFor(
       const header = ctx.setHeader();
       if (headerSent || !header) return;
       headerSent = true;
-      call.sendMetadata(metadataOf(header));
+      call.sendMetadata(metadataFromHeaders(header));
     },
     trailer: () => {
       const trailer = ctx.setTrailer();
-      return trailer && metadataOf(trailer);
+      return trailer && metadataFromHeaders(trailer);
     },
   });
-}
-
-function metadataOf(headers: Headers): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  headers.forEach((value, key) => metadata.add(key, key.endsWith("-bin") ? Buffer.from(value, "base64") : value));
-  return metadata;
-}
-
-function headersOf(metadata: grpc.Metadata): Headers {
-  const headers = new Headers();
-  for (const [key, value] of Object.entries(metadata.getMap())) {
-    headers.append(key, typeof value === "string" ? value : value.toString("base64"));
-  }
-  return headers;
 }

@@ -5,7 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
-import { GRPC_JS_OPTIONS, methodDefinition } from "./grpc-js-definitions.js";
+import { GRPC_JS_OPTIONS, headersFromMetadata, metadataFromHeaders, methodDefinition } from "./grpc-js-definitions.js";
 
 type Message = MessageShape<DescMessage>;
 type StreamingCall = grpc.ClientReadableStream<Message> | grpc.ClientDuplexStream<Message, Message>;
@@ -35,7 +35,7 @@ export function createGrpcJsTransport(target: string): Transport {
           def.requestSerialize,
           def.responseDeserialize,
           create(method.input, input),
-          metadataOf(header),
+          metadataFromHeaders(header),
           callOptions(timeoutMs),
           (err, message) => {
             signal?.removeEventListener("abort", onAbort);
@@ -51,7 +51,7 @@ export function createGrpcJsTransport(target: string): Transport {
     async stream(method, signal, timeoutMs, header, input) {
       if (signal?.aborted) throw abortError(signal);
       const def = methodDefinition(method);
-      const metadata = metadataOf(header);
+      const metadata = metadataFromHeaders(header);
       const options = callOptions(timeoutMs);
       let call: StreamingCall;
       let single: Promise<Message> | undefined;
@@ -113,8 +113,8 @@ function withHeaders<T extends object>(response: T, received: Received): T & { r
   let header: Headers | undefined;
   let trailer: Headers | undefined;
   return Object.defineProperties(response, {
-    header: { get: () => (header ??= fill(new Headers(), received.header)), enumerable: true },
-    trailer: { get: () => (trailer ??= fill(new Headers(), received.trailer)), enumerable: true },
+    header: { get: () => (header ??= headersFromMetadata(received.header)), enumerable: true },
+    trailer: { get: () => (trailer ??= headersFromMetadata(received.trailer)), enumerable: true },
   }) as T & { readonly header: Headers; readonly trailer: Headers };
 }
 
@@ -140,10 +140,9 @@ async function pump(input: AsyncIterable<unknown>, call: grpc.ClientWritableStre
       }
     }
     if (!over) call.end();
-  } catch (err) {
+  } catch {
     // The caller's request stream failed: the call cannot go on.
     (call as unknown as grpc.ClientDuplexStream<Message, Message>).cancel();
-    void err;
   }
 }
 
@@ -156,24 +155,6 @@ function callOptions(timeoutMs: number | undefined): grpc.CallOptions {
   return timeoutMs !== undefined && timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
 }
 
-function metadataOf(header: HeadersInit | undefined): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  if (header) {
-    new Headers(header).forEach((value, key) => {
-      if (key.endsWith("-bin")) metadata.add(key, Buffer.from(value, "base64"));
-      else metadata.add(key, value);
-    });
-  }
-  return metadata;
-}
-
-function fill(headers: Headers, metadata: grpc.Metadata | undefined): Headers {
-  for (const [key, value] of Object.entries(metadata?.getMap() ?? {})) {
-    headers.append(key, typeof value === "string" ? value : value.toString("base64"));
-  }
-  return headers;
-}
-
 function abortError(signal: AbortSignal): ConnectError {
   return ConnectError.from(signal.reason, Code.Canceled);
 }
@@ -183,9 +164,7 @@ function errorOf(err: unknown, signal: AbortSignal | undefined): ConnectError {
   if (signal?.aborted) return abortError(signal);
   const status = err as Partial<grpc.ServiceError>;
   if (typeof status.code === "number") {
-    const headers = new Headers();
-    fill(headers, status.metadata);
-    return new ConnectError(status.details ?? status.message ?? "", status.code as number as Code, headers);
+    return new ConnectError(status.details ?? status.message ?? "", status.code as number as Code, headersFromMetadata(status.metadata));
   }
   return ConnectError.from(err);
 }

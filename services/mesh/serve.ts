@@ -12,6 +12,7 @@ import type { ConnectRouter, ServiceImpl, Transport } from "@connectrpc/connect"
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { serveGrpcJs, type GrpcJsServer, type ServiceWithImpl } from "./grpc-js-server.js";
 import { createLocalTransport } from "./local-transport.js";
+import { H2_SESSION_MEMORY_MB } from "./http2-limits.js";
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { HealthStatus, healthImpl } from "./health.js";
 import { reflectionImpls } from "./reflection.js";
@@ -22,8 +23,6 @@ import { ServerMetrics } from "./metrics.js";
 // The HTTP/2 connection preface starts with these bytes; no HTTP/1 method does.
 const H2_PREFACE_START = Buffer.from("PRI ");
 
-/** Memory one HTTP/2 session may use for its streams, in MB. */
-export const H2_SESSION_MEMORY_MB = 1024;
 
 /** A plain HTTP handler for both HTTP/1.1 and HTTP/2 requests. */
 export type HttpHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
