@@ -17,7 +17,7 @@ import { Command } from "commander";
 import { ResourcesService } from "../gen/gym/v1/resources_pb.js";
 import { CollectRequestSchema, RolloutService, type CollectRequest } from "../gen/gym/v1/rollout_pb.js";
 import { clientFor } from "../services/mesh/clients.js";
-import { taskFromJson } from "../services/mesh/responses-json.js";
+import { taskFromJson } from "../services/openai/responses-json.js";
 import type { BareJob, BareResult } from "./bare-loop.js";
 import { percentile, processStats, type ProcessStats } from "./proc.js";
 

@@ -7,8 +7,8 @@ import * as readline from "node:readline";
 import { describe, expect, it } from "vitest";
 import { AgentService } from "../gen/gym/v1/agent_pb.js";
 import { clientFor } from "../services/mesh/clients.js";
-import { taskFromJson } from "../services/mesh/responses-json.js";
-import { EXAMPLE_DATA, ROOT, readJsonl, run } from "./helpers.js";
+import { taskFromJson } from "../services/openai/responses-json.js";
+import { EXAMPLE_DATA, ROOT, readJsonl, run } from "../testing/helpers.js";
 
 const GYM = path.join(ROOT, "bin/gym.js");
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "gym-cli-"));

@@ -3,11 +3,11 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CollectRequestSchema, CollectResponseSchema, RolloutService } from "../gen/gym/v1/rollout_pb.js";
 import { clientFor } from "../services/mesh/clients.js";
-import { loadConfig } from "../services/mesh/config.js";
+import { loadConfig } from "../services/app/config.js";
 import { setQuiet } from "../services/mesh/log.js";
-import { taskFromJson } from "../services/mesh/responses-json.js";
-import { startMesh, type RunningMesh } from "../services/mesh/start.js";
-import { EXAMPLE_DATA, readJsonl } from "./helpers.js";
+import { taskFromJson } from "../services/openai/responses-json.js";
+import { startMesh, type RunningMesh } from "../services/app/start.js";
+import { EXAMPLE_DATA, readJsonl } from "../testing/helpers.js";
 
 const MAX_IN_FLIGHT = 8;
 let mesh: RunningMesh;

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { EXAMPLE_DATA, ROOT, readJsonl, run } from "./helpers.js";
+import { EXAMPLE_DATA, ROOT, readJsonl, run } from "../testing/helpers.js";
 
 const GYM = path.join(ROOT, "bin/gym.js");
 const AGENT = "example_single_tool_call_simple_agent";

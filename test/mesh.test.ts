@@ -9,9 +9,9 @@ import { CollectRequestSchema, RolloutService, type CollectResponse } from "../g
 import { ResourcesService } from "../gen/gym/v1/resources_pb.js";
 import type { Item } from "../gen/gym/v1/responses_pb.js";
 import { clientFor } from "../services/mesh/clients.js";
-import { taskFromJson } from "../services/mesh/responses-json.js";
-import type { RunningMesh } from "../services/mesh/start.js";
-import { BUF, EXAMPLE_DATA, readJsonl, run, startDefaultMesh } from "./helpers.js";
+import { taskFromJson } from "../services/openai/responses-json.js";
+import type { RunningMesh } from "../services/app/start.js";
+import { BUF, EXAMPLE_DATA, readJsonl, run, startDefaultMesh } from "../testing/helpers.js";
 
 let mesh: RunningMesh;
 const rows = readJsonl(EXAMPLE_DATA);

@@ -4,10 +4,10 @@ import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentService } from "../../gen/gym/v1/agent_pb.js";
 import { clientFor } from "../mesh/clients.js";
-import { ConfigError, loadConfig } from "../mesh/config.js";
-import { taskFromJson } from "../mesh/responses-json.js";
-import { startMesh, type RunningMesh } from "../mesh/start.js";
-import { ENVIRONMENTS_CONFIG } from "../environments/testing.js";
+import { ConfigError, loadConfig } from "../app/config.js";
+import { taskFromJson } from "../openai/responses-json.js";
+import { startMesh, type RunningMesh } from "../app/start.js";
+import { ENVIRONMENTS_CONFIG } from "../../testing/environment-mesh.js";
 import { setQuiet } from "../mesh/log.js";
 
 const row = JSON.parse(

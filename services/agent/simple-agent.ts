@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ItemSchema, ResponseSchema, UsageSchema, type FunctionCall, type Item, type Response } from "../../gen/gym/v1/responses_pb.js";
 import { RolloutSchema, type Rollout, type Task } from "../../gen/gym/v1/task_pb.js";
-import { pythonJsonDumps } from "../resources/python-json.js";
+import { pythonJsonDumps } from "../pycompat/json-dumps.js";
 import { log } from "../mesh/log.js";
 import {
   addUsage,

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT, run } from "../../test/helpers.js";
+import { ROOT, run } from "../../testing/helpers.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gym-authoring-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

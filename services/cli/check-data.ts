@@ -6,8 +6,8 @@ import * as fs from "node:fs";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { environments } from "../environments/index.js";
-import { ConfigError } from "../mesh/config.js";
-import { JsonShapeError, taskFromJson } from "../mesh/responses-json.js";
+import { ConfigError } from "../app/config.js";
+import { JsonShapeError, taskFromJson } from "../openai/responses-json.js";
 import { type Environment } from "../resources/environment.js";
 
 export interface RowProblem {

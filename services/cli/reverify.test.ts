@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { environments } from "../environments/index.js";
 import { reverifyFile } from "./reverify.js";
-import { run } from "../../test/helpers.js";
+import { run } from "../../testing/helpers.js";
 
 const ENVS = fileURLToPath(new URL("../environments/", import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "reverify-"));
@@ -93,8 +93,8 @@ describe("gym reverify", () => {
 describe("gym reverify on rollouts of the mesh", () => {
   // Rollouts collected here (mock model), then recomputed from the stored lines alone.
   async function collect(envName: string, agentName: string, rows: object[]) {
-    const { startEnvironmentMesh } = await import("../environments/testing.js");
-    const { responseToJson, taskFromJson } = await import("../mesh/responses-json.js");
+    const { startEnvironmentMesh } = await import("../../testing/environment-mesh.js");
+    const { responseToJson, taskFromJson } = await import("../openai/responses-json.js");
     const env = await startEnvironmentMesh(envName);
     try {
       const lines = [];

@@ -6,9 +6,9 @@ import { once } from "node:events";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { setQuiet } from "../mesh/log.js";
-import { paramsFromJson } from "../mesh/responses-json.js";
-import type { MockKnobs } from "./mock-faults.js";
-import { startMock, startModel, type RunningMock, type RunningModel } from "./test-kit.js";
+import { paramsFromJson } from "../openai/responses-json.js";
+import type { MockKnobs } from "../mock-model/faults.js";
+import { startMock, startModel, type RunningMock, type RunningModel } from "../../testing/model-kit.js";
 
 setQuiet(true);
 

@@ -2,12 +2,12 @@
 // plus the OpenAI-compatible HTTP face on the same port) and `mock_model`
 // (the built-in OpenAI-compatible stand-in: scripted or replayed answers).
 import { ModelService } from "../../gen/gym/v1/model_pb.js";
-import { openAiFace } from "../http/openai-face.js";
-import { ConfigError, type InstanceOf } from "../mesh/config.js";
+import { openAiFace } from "./openai-face.js";
+import { ConfigError, type InstanceOf } from "../app/config.js";
 import { hosted, serve, type RunningServer } from "../mesh/serve.js";
-import { createMockModel } from "./mock-model.js";
+import { createMockModel } from "../mock-model/mock-model.js";
 import { createModelService } from "./model-service.js";
-import { ReplayBook } from "./replay.js";
+import { ReplayBook } from "../mock-model/replay.js";
 import { createUpstreamBackend } from "./upstream-backends.js";
 
 export interface ServeBase {

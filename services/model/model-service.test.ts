@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StreamResponseResponse } from "../../gen/gym/v1/model_pb.js";
 import type { FunctionCall, Item, Message, Reasoning, Response } from "../../gen/gym/v1/responses_pb.js";
 import { setQuiet } from "../mesh/log.js";
-import { itemToJson, paramsFromJson, responseToJson } from "../mesh/responses-json.js";
-import type { MockRequestEvent } from "./mock-model.js";
-import { mockLogprob, renderPrompt } from "./mock-chat.js";
-import { startMock, startModel, type RunningMock, type RunningModel } from "./test-kit.js";
+import { itemToJson, paramsFromJson, responseToJson } from "../openai/responses-json.js";
+import type { MockRequestEvent } from "../mock-model/mock-model.js";
+import { mockLogprob, renderPrompt } from "../mock-model/chat.js";
+import { startMock, startModel, type RunningMock, type RunningModel } from "../../testing/model-kit.js";
 
 setQuiet(true);
 

@@ -12,9 +12,9 @@ import {
   type StreamResponseResponse,
 } from "../../gen/gym/v1/model_pb.js";
 import type { Response } from "../../gen/gym/v1/responses_pb.js";
-import { itemFromJson, JsonShapeError, paramsToJson, responseFromJson } from "../mesh/responses-json.js";
+import { itemFromJson, JsonShapeError, paramsToJson, responseFromJson } from "../openai/responses-json.js";
 import { log } from "../mesh/log.js";
-import type { GenerateOptions, ModelBackend, ModelEvent } from "./backend.js";
+import type { GenerateOptions, ModelBackend, ModelEvent } from "../openai/backend.js";
 
 export function createModelService(backend: ModelBackend): ServiceImpl<typeof ModelService> {
   const prepare = (req: CreateResponseRequest | StreamResponseRequest, ctx: HandlerContext, rpc: string) => {

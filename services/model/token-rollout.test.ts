@@ -8,11 +8,11 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentService } from "../../gen/gym/v1/agent_pb.js";
 import { clientFor } from "../mesh/clients.js";
-import { loadConfig } from "../mesh/config.js";
+import { loadConfig } from "../app/config.js";
 import { setQuiet } from "../mesh/log.js";
-import { responseToJson, taskFromJson } from "../mesh/responses-json.js";
-import { startMesh, type RunningMesh } from "../mesh/start.js";
-import { mockLogprob } from "./mock-chat.js";
+import { responseToJson, taskFromJson } from "../openai/responses-json.js";
+import { startMesh, type RunningMesh } from "../app/start.js";
+import { mockLogprob } from "../mock-model/chat.js";
 
 setQuiet(true);
 

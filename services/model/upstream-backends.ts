@@ -5,9 +5,9 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import OpenAI from "openai";
-import { isObject, withoutTokens, type GenerateOptions, type ModelBackend, type ModelEvent } from "./backend.js";
-import { chatRequestFromParams } from "./chat-request.js";
-import { ChatAssembler, responseFromChatCompletion } from "./chat-response.js";
+import { isObject, withoutTokens, type GenerateOptions, type ModelBackend, type ModelEvent } from "../openai/backend.js";
+import { chatRequestFromParams } from "../openai/chat-request.js";
+import { ChatAssembler, responseFromChatCompletion } from "../openai/chat-response.js";
 import { Upstream, type Attempt, type UpstreamOptions } from "./upstream.js";
 
 export type UpstreamApi = "responses" | "chat_completions";

@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import OpenAI from "openai";
 import { Agent, fetch as undiciFetch } from "undici";
 import { log } from "../mesh/log.js";
-import type { GenerateOptions } from "./backend.js";
+import type { GenerateOptions } from "../openai/backend.js";
 import { backoffMs, isRetryable, retryAfterMs, type RetryPolicy } from "./retry-policy.js";
 import { Slots } from "./slots.js";
 import { redact, upstreamError } from "./upstream-errors.js";

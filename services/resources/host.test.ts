@@ -4,11 +4,11 @@ import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
 import { ResponseSchema } from "../../gen/gym/v1/responses_pb.js";
-import { taskFromJson } from "../mesh/responses-json.js";
+import { taskFromJson } from "../openai/responses-json.js";
 import { z } from "zod";
 import { defineEnvironment, defineTool, laxInt, taskFields, type Environment } from "./environment.js";
 import { createResourcesService, type HostOptions } from "./host.js";
-import { pyFloat } from "./python-json.js";
+import { pyFloat } from "../pycompat/json-dumps.js";
 
 const halveArgs = z.object({ n: laxInt() });
 const env = defineEnvironment<{ log: number[] }>({

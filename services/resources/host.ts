@@ -8,7 +8,7 @@ import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
 import { FunctionToolSchema } from "../../gen/gym/v1/responses_pb.js";
 import { TaskSchema, VerdictSchema, type Task } from "../../gen/gym/v1/task_pb.js";
 import { argumentsJsonSchema, isGymnasium, type Environment, type Tool, type VerifyResult } from "./environment.js";
-import { pythonJsonDumps } from "./python-json.js";
+import { pythonJsonDumps } from "../pycompat/json-dumps.js";
 import { SessionStore } from "./sessions.js";
 
 export interface HostOptions {

@@ -8,7 +8,7 @@ import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
 import type { Response } from "../../gen/gym/v1/responses_pb.js";
-import { JsonShapeError, responseFromJson, taskFromJson } from "../mesh/responses-json.js";
+import { JsonShapeError, responseFromJson, taskFromJson } from "../openai/responses-json.js";
 import { isGymnasium, type Environment } from "./environment.js";
 import { createResourcesService } from "./host.js";
 

@@ -4,7 +4,7 @@
 // verifier compares the last reported list with the row's expected values.
 import { z } from "zod";
 import { defineEnvironment, defineTool, invalidInput, laxInt, taskFields } from "../../resources/environment.js";
-import { pyEquals, pyIn, pySetOverlap } from "../../resources/python-values.js";
+import { pyEquals, pyIn, pySetOverlap } from "../../pycompat/values.js";
 import type { Item } from "../../../gen/gym/v1/responses_pb.js";
 
 const NAME = "example_multi_step";

@@ -3,9 +3,9 @@ import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResponseSchema } from "../../../gen/gym/v1/responses_pb.js";
-import { responseFromJson, taskFromJson } from "../../mesh/responses-json.js";
+import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
 import { hostClient } from "../../resources/verify-cases.js";
-import { startEnvironmentMesh, type EnvironmentMesh } from "../testing.js";
+import { startEnvironmentMesh, type EnvironmentMesh } from "../../../testing/environment-mesh.js";
 import { exampleMultiTurnGymnasium } from "./environment.js";
 
 const rows = fs

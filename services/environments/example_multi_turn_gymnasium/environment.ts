@@ -6,7 +6,7 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import { z } from "zod";
 import { defineEnvironment, invalidInput, verifyByStepOnly } from "../../resources/environment.js";
-import { responseText } from "../../resources/response-text.js";
+import { responseText } from "../../openai/response-text.js";
 
 const NAME = "example_multi_turn_gymnasium";
 

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { taskFromJson } from "../../mesh/responses-json.js";
+import { taskFromJson } from "../../openai/responses-json.js";
 import { hostClient } from "../../resources/verify-cases.js";
-import { startEnvironmentMesh, type EnvironmentMesh } from "../testing.js";
+import { startEnvironmentMesh, type EnvironmentMesh } from "../../../testing/environment-mesh.js";
 import { exampleSessionStateMgmt } from "./environment.js";
 
 const rows = fs

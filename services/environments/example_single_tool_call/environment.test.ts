@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { createRouterTransport, createClient, Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../../gen/gym/v1/resources_pb.js";
-import { responseFromJson, taskFromJson } from "../../mesh/responses-json.js";
+import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
 import { createResourcesService } from "../../resources/host.js";
 import { exampleSingleToolCall } from "./environment.js";
 import * as fs from "node:fs";
@@ -68,7 +68,7 @@ describe("example_single_tool_call", () => {
 
 describe("example_single_tool_call through the mesh (mock model)", () => {
   it("runs a rollout end to end: get_weather, its output, the answer, reward 1", async () => {
-    const { startEnvironmentMesh } = await import("../testing.js");
+    const { startEnvironmentMesh } = await import("../../../testing/environment-mesh.js");
     const env = await startEnvironmentMesh("example_single_tool_call");
     try {
       const { rollout } = await env.agent("example_single_tool_call_simple_agent").run({ task: taskFromJson(rows[2]) });

@@ -19,8 +19,8 @@ import {
   type OptionEntry,
 } from "./grading.js";
 import { outputText } from "./output-text.js";
-import { UnsupportedPythonRegexError } from "./python-regex.js";
-import { pyStrip } from "./python-str.js";
+import { UnsupportedPythonRegexError } from "../../pycompat/regex.js";
+import { pyStrip } from "../../pycompat/str.js";
 
 /** Grading modes a row may ask for; lenient_answer_colon_md is a server-wide setting only, as in NeMo Gym. */
 const ROW_GRADING_MODES = ["strict_single_letter_boxed", "lenient_boxed", "lenient_answer_colon"] as const;

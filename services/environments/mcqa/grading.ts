@@ -1,8 +1,8 @@
 // Answer extraction for multiple-choice questions, as NeMo Gym's mcqa
 // verifier does it. Each function takes the stripped answer text and the
 // option letters the row allows, and returns the predicted letter or null.
-import { escapeForJsRegex, PythonRegex, PythonRegexError } from "./python-regex.js";
-import { pyIsAlpha, pyLen, pySplit, pyStrip } from "./python-str.js";
+import { escapeForJsRegex, PythonRegex, PythonRegexError } from "../../pycompat/regex.js";
+import { pyIsAlpha, pyLen, pySplit, pyStrip } from "../../pycompat/str.js";
 
 /** One option as a row gives it: `{"A": "text"}` (a null text means the option is absent). */
 export type OptionEntry = Record<string, string | null>;

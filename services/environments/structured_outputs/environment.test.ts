@@ -2,7 +2,7 @@ import { createClient, createRouterTransport, Code, ConnectError } from "@connec
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../../gen/gym/v1/resources_pb.js";
-import { responseFromJson, taskFromJson } from "../../mesh/responses-json.js";
+import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
 import { createResourcesService } from "../../resources/host.js";
 import { structuredOutputs } from "./environment.js";
 

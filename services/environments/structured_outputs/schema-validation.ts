@@ -11,8 +11,8 @@
 //
 // The error text imitates jsonschema's best_match error and its str().
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import { PythonRegex, UnsupportedPythonRegexError } from "../mcqa/python-regex.js";
-import { pyPformat, pyRepr } from "./python-repr.js";
+import { PythonRegex, UnsupportedPythonRegexError } from "../../pycompat/regex.js";
+import { pyPformat, pyRepr } from "../../pycompat/repr.js";
 
 /** Subschemas strictify leaves alone (composition, conditionals, definitions). */
 const STRICTIFY_SKIP = new Set(["if", "then", "else", "oneOf", "anyOf", "allOf", "$defs", "definitions"]);

@@ -2,9 +2,9 @@
 // the model as a function tool, and the answer is the arguments of exactly one
 // call of that tool, optionally wrapped under `tool_payload_key`.
 import type { Response } from "../../../gen/gym/v1/responses_pb.js";
-import { pyTruncate } from "../mcqa/python-str.js";
-import { JSONDecodeError, pyJsonLoads } from "./python-json.js";
-import { pyRepr } from "./python-repr.js";
+import { pyTruncate } from "../../pycompat/str.js";
+import { JSONDecodeError, pyJsonLoads } from "../../pycompat/json-loads.js";
+import { pyRepr } from "../../pycompat/repr.js";
 
 export type ToolCallPayload = { ok: true; payload: unknown } | { ok: false; errorType: string; errorMessage: string };
 

@@ -1,0 +1,88 @@
+// A ResourcesService backed by a NeMo Gym resources server over HTTP, so our
+// agents can run against NeMo Gym's own (Python) environments. Each session
+// keeps the cookies the server sets, and sends them back on every call, as
+// NeMo Gym's agents do. Tool calls behave as in NeMo Gym's simple_agent: the
+// server's reply body, whatever its status, is the tool's output.
+// Multi-turn Reset/Step are not part of NeMo Gym's HTTP resources servers: UNIMPLEMENTED.
+import { randomUUID } from "node:crypto";
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import type { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import { VerdictSchema } from "../../gen/gym/v1/task_pb.js";
+import { responseToJson, taskToJson } from "../openai/responses-json.js";
+import { codeOfStatus } from "./status.js";
+
+export function createRemoteResourcesService(baseUrl: string, name: string): Partial<ServiceImpl<typeof ResourcesService>> {
+  const jars = new Map<string, Map<string, string>>();
+
+  const post = async (path: string, body: string, sessionId: string | undefined, signal: AbortSignal) => {
+    const jar = sessionId ? jars.get(sessionId) : undefined;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (jar?.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    let res: Response;
+    try {
+      res = await fetch(`${baseUrl.replace(/\/$/, "")}/${path}`, { method: "POST", headers, body, signal });
+    } catch (err) {
+      if (signal.aborted) throw new ConnectError(`${name}: cancelled`, Code.Canceled);
+      throw new ConnectError(`${name}: cannot reach ${baseUrl}: ${(err as Error).message}`, Code.Unavailable);
+    }
+    if (jar) for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const eq = pair!.indexOf("=");
+      if (eq > 0) jar.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
+    }
+    return { status: res.status, text: await res.text() };
+  };
+
+  const expectOk = (what: string, r: { status: number; text: string }) => {
+    if (r.status >= 200 && r.status < 300) return;
+    throw new ConnectError(`${name}: ${what} answered ${r.status}: ${r.text.slice(0, 500)}`, codeOfStatus(r.status));
+  };
+
+  return {
+    async seedSession(req, ctx) {
+      const sessionId = randomUUID();
+      jars.set(sessionId, new Map());
+      const row = req.task ? taskToJson(req.task) : {};
+      expectOk("seed_session", await post("seed_session", JSON.stringify(row), sessionId, ctx.signal));
+      return { sessionId };
+    },
+
+    // NeMo Gym servers do not list their tools: datasets name them.
+    listTools() {
+      return { tools: [] };
+    },
+
+    async callTool(req, ctx) {
+      try {
+        JSON.parse(req.arguments || "{}");
+      } catch (err) {
+        throw new ConnectError(`tool ${req.name}: arguments are not valid JSON: ${(err as Error).message}`, Code.InvalidArgument);
+      }
+      const r = await post(encodeURIComponent(req.name), req.arguments || "{}", req.sessionId, ctx.signal);
+      if (r.status >= 500) expectOk(`tool ${req.name}`, r);
+      return { output: r.text };
+    },
+
+    async verify(req, ctx) {
+      const row = req.task ? taskToJson(req.task) : {};
+      const body = { ...row, response: req.response ? responseToJson(req.response) : null };
+      const r = await post("verify", JSON.stringify(body), req.sessionId, ctx.signal);
+      expectOk("verify", r);
+      const reply = JSON.parse(r.text) as JsonObject;
+      if (typeof reply.reward !== "number") throw new ConnectError(`${name}: verify answered without a numeric reward`, Code.Internal);
+      // The verifier's own fields: everything it added to the echoed request.
+      const extra = Object.fromEntries(Object.entries(reply).filter(([k]) => !(k in body) && k !== "reward"));
+      return { verdict: create(VerdictSchema, { reward: reply.reward, extra }) };
+    },
+
+    async closeSession(req, ctx) {
+      if (!jars.has(req.sessionId)) return {};
+      const r = await post("close_session", "{}", req.sessionId, ctx.signal);
+      jars.delete(req.sessionId);
+      // Older NeMo Gym servers have no /close_session: nothing to close there.
+      if (r.status !== 404) expectOk("close_session", r);
+      return {};
+    },
+  };
+}
