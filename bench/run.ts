@@ -55,7 +55,7 @@ function meshConfig(latencyMs: number, steps: number, ports: Record<string, numb
   mock_openai:
     kind: mock_model
     port: ${ports.mock_openai}
-    latency_ms: ${latencyMs}
+    latency_s: ${latencyMs / 1000}
     tool_turns: ${steps - 1}
   policy_model:
     kind: model

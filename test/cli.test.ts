@@ -98,7 +98,7 @@ describe("gym serve", () => {
     // A slow model (500 ms a call), so the rollout is surely in flight.
     const config = path.join(tmp(), "slow.yaml");
     const base = fs.readFileSync(path.join(ROOT, "config/default.yaml"), "utf8");
-    fs.writeFileSync(config, base.replace("    kind: mock_model\n", "    kind: mock_model\n    latency_ms: 500\n"));
+    fs.writeFileSync(config, base.replace("    kind: mock_model\n", "    kind: mock_model\n    latency_s: 0.5\n"));
     const { child, urls } = await startServe(["-c", config]);
     const agent = clientFor(AgentService, urls.get("example_single_tool_call_simple_agent")!);
     const inFlight = agent.run({ task: taskFromJson(readJsonl(EXAMPLE_DATA)[0]) });

@@ -90,7 +90,7 @@ describe("Collect deadlines and cancellation", () => {
     const mock = config.instances.mock_openai;
     const rollout = config.instances.rollout;
     if (mock?.kind !== "mock_model" || rollout?.kind !== "rollout") throw new Error("the default config has a mock model and a rollout instance");
-    mock.latency_ms = 5_000; // every model call outlives the deadlines below
+    mock.latency_s = 5; // every model call outlives the deadlines below
     rollout.rollout_timeout_s = 0.5;
     slow = await startMesh(config);
   });

@@ -10,7 +10,7 @@ import { stringify } from "yaml";
 import { ModelService } from "../gen/gym/v1/model_pb.js";
 import { loadConfig } from "../services/app/config.js";
 import { serve, type RunningServer } from "../services/mesh/serve.js";
-import { serveModel } from "../services/model/instances.js";
+import { serveModel } from "../services/model/kind.js";
 import { createMockModel, type MockModel, type MockModelOptions } from "../services/mock-model/mock-model.js";
 
 export interface RunningMock {

@@ -3,23 +3,9 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { AgentService, RunStreamResponseSchema, type RunStreamResponse } from "../../gen/gym/v1/agent_pb.js";
 import type { Item } from "../../gen/gym/v1/responses_pb.js";
-import type { Rollout, Task } from "../../gen/gym/v1/task_pb.js";
 import { AsyncQueue } from "../mesh/async-queue.js";
-import { runGymnasiumAgent } from "./gymnasium-agent.js";
-import type { AgentDeps, AgentKind, RunOptions } from "./rollout-parts.js";
-import { runSimpleAgent } from "./simple-agent.js";
-import { runNonExecutingAgent, runToolSimulationAgent } from "./single-call-agents.js";
-
-type Runner = (deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions) => Promise<Rollout>;
-
-const RUNNERS: Record<AgentKind, Runner> = {
-  simple_agent: runSimpleAgent,
-  non_executing_simple_agent: runNonExecutingAgent,
-  tool_simulation_agent: runToolSimulationAgent,
-  gymnasium_agent: runGymnasiumAgent,
-};
-
-export const AGENT_KINDS = Object.keys(RUNNERS) as AgentKind[];
+import { agentKind, DEFAULT_AGENT_KIND, type AgentRunner } from "./agent-kinds.js";
+import type { AgentDeps } from "./rollout-parts.js";
 
 export function createAgentService(deps: AgentDeps): ServiceImpl<typeof AgentService> {
   return createAgentHost(deps).impl;
@@ -27,9 +13,9 @@ export function createAgentService(deps: AgentDeps): ServiceImpl<typeof AgentSer
 
 /** The service and a count of its rollouts running now (for the rollouts_in_flight gauge). */
 export function createAgentHost(deps: AgentDeps): { impl: ServiceImpl<typeof AgentService>; rolloutsInFlight: () => number } {
-  const run = RUNNERS[deps.kind ?? "simple_agent"];
+  const run = agentKind(deps.kind ?? DEFAULT_AGENT_KIND).run;
   let inFlight = 0;
-  const runRollout: typeof run = async (...args) => {
+  const runRollout: AgentRunner = async (...args) => {
     inFlight++;
     try {
       return await run(...args);

@@ -9,15 +9,27 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ItemSchema, ResponseSchema, UsageSchema, type Item, type Response } from "../../gen/gym/v1/responses_pb.js";
 import { RolloutSchema, VerdictSchema, type Rollout, type Task } from "../../gen/gym/v1/task_pb.js";
 import { log } from "../mesh/log.js";
-import { addUsage, callModel, closeQuietly, inputItems, requestWith, Stopwatch, taskParams, userMessage, type AgentDeps, type RunOptions } from "./rollout-parts.js";
+import {
+  addUsage,
+  callModel,
+  closeQuietly,
+  inputItems,
+  requestWith,
+  rolloutDeadline,
+  Stopwatch,
+  taskParams,
+  userMessage,
+  type AgentDeps,
+  type RunOptions,
+} from "./rollout-parts.js";
 
 export async function runGymnasiumAgent(deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions = {}): Promise<Rollout> {
   const params = taskParams(task);
   rolloutId ||= randomUUID();
-  const call = { signal: options.signal, timeoutMs: options.timeoutMs };
+  const deadline = rolloutDeadline(deps, options);
   const clock = new Stopwatch();
 
-  const reset = await clock.time("toolsMs", deps.resources.reset({ task, requestId: rolloutId }, call));
+  const reset = await clock.time("toolsMs", deps.resources.reset({ task, requestId: rolloutId }, deadline.call("reset")));
   let open = true;
   try {
     const input = inputItems(params.input);
@@ -37,12 +49,12 @@ export async function runGymnasiumAgent(deps: AgentDeps, task: Task, rolloutId: 
 
     while (deps.maxSteps <= 0 || turns < deps.maxSteps) {
       turns++;
-      const response = await clock.time("modelMs", callModel(deps, requestWith(params, [...input, ...outputs]), rolloutId, call));
+      const response = await clock.time("modelMs", callModel(deps, requestWith(params, [...input, ...outputs]), rolloutId, deadline));
       last = response;
       addUsage(usage, response.usage);
       response.output.forEach(emit);
 
-      const step = await clock.time("verifyMs", deps.resources.step({ sessionId: reset.sessionId, task, response }, call));
+      const step = await clock.time("verifyMs", deps.resources.step({ sessionId: reset.sessionId, task, response }, deadline.call("step")));
       total += step.reward;
       info = step.info ?? {};
       for (const out of toolOutputs(info)) emit(out);

@@ -1,5 +1,5 @@
-// Pieces every agent kind uses: the task's input as items, usage sums, and
-// timing of the parts of a rollout.
+// Pieces every agent kind uses: the task's input as items, the rollout's
+// deadline, usage sums, and timing of the parts of a rollout.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { ModelService } from "../../gen/gym/v1/model_pb.js";
@@ -14,8 +14,13 @@ import {
   type Usage,
 } from "../../gen/gym/v1/responses_pb.js";
 import type { Task, Timings } from "../../gen/gym/v1/task_pb.js";
+// Types only: agent-kinds imports the runners, which import this module.
+import type { AgentKind } from "./agent-kinds.js";
+import { Deadline } from "./deadline.js";
 
-export type AgentKind = "simple_agent" | "non_executing_simple_agent" | "tool_simulation_agent" | "gymnasium_agent";
+export type { AgentKind } from "./agent-kinds.js";
+export type { CallOptions } from "./deadline.js";
+export { Deadline } from "./deadline.js";
 
 export interface AgentDeps {
   name: string;
@@ -32,12 +37,19 @@ export interface AgentDeps {
 
 export interface RunOptions {
   signal?: AbortSignal;
+  /** The time the rollout has, from when it starts (the caller's deadline); none when absent. */
   timeoutMs?: number;
   /** Called with each output item (model output or tool output) as it happens. */
   onItem?: (item: Item) => void;
 }
 
-export type CallOptions = { signal?: AbortSignal; timeoutMs?: number };
+/**
+ * The rollout's deadline, fixed when the rollout starts: every call it makes
+ * gets `deadline.call(...)`, the time left then, never the whole budget again.
+ */
+export function rolloutDeadline(deps: AgentDeps, options: RunOptions): Deadline {
+  return new Deadline({ timeoutMs: options.timeoutMs, signal: options.signal, name: deps.name });
+}
 
 export function taskParams(task: Task): ResponseCreateParams {
   const params = task.responsesCreateParams;
@@ -62,9 +74,9 @@ export function requestWith(params: ResponseCreateParams, items: Item[]): Respon
   return create(ResponseCreateParamsSchema, { ...params, input: { case: "inputItems", value: create(ItemListSchema, { items }) } });
 }
 
-/** One model call; a response-less answer is INTERNAL. */
-export async function callModel(deps: AgentDeps, params: ResponseCreateParams, rolloutId: string, call: CallOptions): Promise<Response> {
-  const { response } = await deps.model.createResponse({ params, requestId: rolloutId }, call);
+/** One model call, given the time left before the deadline; a response-less answer is INTERNAL. */
+export async function callModel(deps: AgentDeps, params: ResponseCreateParams, rolloutId: string, deadline: Deadline): Promise<Response> {
+  const { response } = await deps.model.createResponse({ params, requestId: rolloutId }, deadline.call("a model call"));
   if (!response) throw new ConnectError(`${deps.name}: the model returned no response`, Code.Internal);
   return response;
 }

@@ -15,9 +15,10 @@ import {
   inputItems,
   requestWith,
   Stopwatch,
+  rolloutDeadline,
   taskParams,
   type AgentDeps,
-  type CallOptions,
+  type Deadline,
   type RunOptions,
 } from "./rollout-parts.js";
 
@@ -26,10 +27,10 @@ export type { AgentDeps, RunOptions } from "./rollout-parts.js";
 export async function runSimpleAgent(deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions = {}): Promise<Rollout> {
   const params = taskParams(task);
   rolloutId ||= randomUUID();
-  const call = { signal: options.signal, timeoutMs: options.timeoutMs };
+  const deadline = rolloutDeadline(deps, options);
   const clock = new Stopwatch();
 
-  const { sessionId } = await deps.resources.seedSession({ task, requestId: rolloutId }, call);
+  const { sessionId } = await deps.resources.seedSession({ task, requestId: rolloutId }, deadline.call("seeding the session"));
   try {
     const input = inputItems(params.input);
     const outputs: Item[] = [];
@@ -43,7 +44,7 @@ export async function runSimpleAgent(deps: AgentDeps, task: Task, rolloutId: str
 
     for (;;) {
       steps++;
-      const response = await clock.time("modelMs", callModel(deps, requestWith(params, [...input, ...outputs]), rolloutId, call));
+      const response = await clock.time("modelMs", callModel(deps, requestWith(params, [...input, ...outputs]), rolloutId, deadline));
       last = response;
       addUsage(usage, response.usage);
       response.output.forEach(emit);
@@ -51,12 +52,12 @@ export async function runSimpleAgent(deps: AgentDeps, task: Task, rolloutId: str
       const calls = response.output.flatMap((i) => (i.kind.case === "functionCall" ? [i.kind.value] : []));
       const answered = response.output.some((i) => i.kind.case === "message" && i.kind.value.role === "assistant");
       if (calls.length === 0 && (answered || response.output.length === 0)) break;
-      for (const fc of calls) emit(await clock.time("toolsMs", runTool(deps, sessionId, fc, call)));
+      for (const fc of calls) emit(await clock.time("toolsMs", runTool(deps, sessionId, fc, deadline)));
       if (deps.maxSteps > 0 && steps >= deps.maxSteps) break;
     }
 
     const final = create(ResponseSchema, { ...last, output: outputs, usage });
-    const { verdict } = await clock.time("verifyMs", deps.resources.verify({ sessionId, task, response: final }, call));
+    const { verdict } = await clock.time("verifyMs", deps.resources.verify({ sessionId, task, response: final }, deadline.call("verify")));
     const timings = clock.finish();
     log.info("rollout_done", { agent: deps.name, rollout_id: rolloutId, steps, reward: verdict?.reward, ms: Math.round(timings.totalMs) });
     return create(RolloutSchema, { rolloutId, task, response: final, verdict, steps, timings });
@@ -71,7 +72,8 @@ export async function runSimpleAgent(deps: AgentDeps, task: Task, rolloutId: str
 const FED_BACK = new Set([Code.NotFound, Code.InvalidArgument, Code.FailedPrecondition, Code.Internal]);
 
 /** Runs one tool call and returns its output item. */
-async function runTool(deps: AgentDeps, sessionId: string, fc: FunctionCall, call: CallOptions): Promise<Item> {
+async function runTool(deps: AgentDeps, sessionId: string, fc: FunctionCall, deadline: Deadline): Promise<Item> {
+  const call = deadline.call(`tool ${fc.name}`);
   let output: string;
   try {
     ({ output } = await deps.resources.callTool({ sessionId, name: fc.name, arguments: fc.arguments, callId: fc.callId }, call));

@@ -6,35 +6,52 @@ import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { VerdictSchema, RolloutSchema, type Rollout, type Task } from "../../gen/gym/v1/task_pb.js";
 import { log } from "../mesh/log.js";
-import { callModel, closeQuietly, inputItems, requestWith, Stopwatch, taskParams, type AgentDeps, type RunOptions } from "./rollout-parts.js";
+import {
+  callModel,
+  closeQuietly,
+  inputItems,
+  requestWith,
+  rolloutDeadline,
+  Stopwatch,
+  taskParams,
+  type AgentDeps,
+  type Deadline,
+  type RunOptions,
+} from "./rollout-parts.js";
 
 export async function runNonExecutingAgent(deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions = {}): Promise<Rollout> {
   rolloutId ||= randomUUID();
-  const call = { signal: options.signal, timeoutMs: options.timeoutMs };
-  const { sessionId } = await deps.resources.seedSession({ task, requestId: rolloutId }, call);
+  const deadline = rolloutDeadline(deps, options);
+  const { sessionId } = await deps.resources.seedSession({ task, requestId: rolloutId }, deadline.call("seeding the session"));
   try {
-    return await callAndVerify(deps, task, rolloutId, sessionId, options);
+    return await callAndVerify(deps, task, rolloutId, sessionId, deadline, options);
   } finally {
     closeQuietly(deps, sessionId, (err) => log.warn("close_session_failed", { agent: deps.name, rollout_id: rolloutId, message: err.message }));
   }
 }
 
 export async function runToolSimulationAgent(deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions = {}): Promise<Rollout> {
-  return callAndVerify(deps, task, rolloutId || randomUUID(), "", options);
+  return callAndVerify(deps, task, rolloutId || randomUUID(), "", rolloutDeadline(deps, options), options);
 }
 
-async function callAndVerify(deps: AgentDeps, task: Task, rolloutId: string, sessionId: string, options: RunOptions): Promise<Rollout> {
+async function callAndVerify(
+  deps: AgentDeps,
+  task: Task,
+  rolloutId: string,
+  sessionId: string,
+  deadline: Deadline,
+  options: RunOptions,
+): Promise<Rollout> {
   const params = taskParams(task);
-  const call = { signal: options.signal, timeoutMs: options.timeoutMs };
   const clock = new Stopwatch();
-  const response = await clock.time("modelMs", callModel(deps, requestWith(params, inputItems(params.input)), rolloutId, call));
+  const response = await clock.time("modelMs", callModel(deps, requestWith(params, inputItems(params.input)), rolloutId, deadline));
   response.output.forEach((item) => options.onItem?.(item));
 
   let verdict;
   if (deps.skipVerification) {
     verdict = create(VerdictSchema, { reward: deps.skipVerificationReward ?? 0, extra: { verification_skipped: true } });
   } else {
-    ({ verdict } = await clock.time("verifyMs", deps.resources.verify({ sessionId, task, response }, call)));
+    ({ verdict } = await clock.time("verifyMs", deps.resources.verify({ sessionId, task, response }, deadline.call("verify"))));
   }
   const timings = clock.finish();
   log.info("rollout_done", { agent: deps.name, rollout_id: rolloutId, steps: 1, reward: verdict?.reward, ms: Math.round(timings.totalMs) });

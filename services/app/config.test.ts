@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_CONFIG, loadConfig } from "./config.js";
+import { DEFAULT_CONFIG, loadConfig } from "./config.js";
+import { ConfigError } from "../mesh/errors.js";
 
 function writeConfig(text: string, envYaml?: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gym-config-"));
@@ -111,5 +112,79 @@ addresses:
     const { startMesh } = await import("./start.js");
     const config = loadConfig(writeConfig(mesh.replace("MOCK_ADDRESS", "grpc://127.0.0.1:1")), {});
     await expect(startMesh(config, { only: ["policy_model"] })).rejects.toThrow(/addresses\.mock: needs an http\(s\) URL here/);
+  });
+});
+
+describe("environment settings", () => {
+  const mesh = (settings: string) => `
+instances:
+  mock:
+    kind: mock_model
+  policy_model:
+    kind: model
+    base_url: mock
+    model: m
+  mcqa:
+    kind: resources
+    environment: mcqa
+${settings}`;
+
+  it("sets an environment's own settings per resources instance", () => {
+    const config = loadConfig(writeConfig(mesh("    settings:\n      grading_mode: lenient_answer_colon_md\n")), {});
+    expect(config.instances.mcqa).toMatchObject({ kind: "resources", settings: { grading_mode: "lenient_answer_colon_md" } });
+    expect(loadConfig(writeConfig(mesh("")), {}).instances.mcqa).toMatchObject({ settings: {} });
+  });
+
+  it("checks them against the environment's schema, naming the field", () => {
+    const bad = writeConfig(mesh("    settings:\n      grading_mode: fuzzy\n"));
+    expect(() => loadConfig(bad, {})).toThrow(ConfigError);
+    expect(() => loadConfig(bad, {})).toThrow(/instances\.mcqa\.settings\.grading_mode: .*lenient_boxed/);
+    const unknown = writeConfig(mesh("    settings:\n      grading: strict\n"));
+    expect(() => loadConfig(unknown, {})).toThrow(/instances\.mcqa\.settings: .*grading/);
+  });
+
+  it("refuses settings for an environment that has none, and an unknown environment", () => {
+    const none = writeConfig(mesh("    settings:\n      x: 1\n").replace("environment: mcqa", "environment: example_single_tool_call"));
+    expect(() => loadConfig(none, {})).toThrow(/instances\.mcqa\.settings: example_single_tool_call has no settings/);
+    const unknown = writeConfig(mesh("").replace("environment: mcqa", "environment: atlantis"));
+    expect(() => loadConfig(unknown, {})).toThrow(/instances\.mcqa\.environment: unknown environment "atlantis" \(built in: .*mcqa/);
+  });
+
+  it("reaches the verifier: the instance's grading mode overrides the row's", async () => {
+    const { startMesh } = await import("./start.js");
+    const { clientFor } = await import("../mesh/clients.js");
+    const { ResourcesService } = await import("../../gen/gym/v1/resources_pb.js");
+    const { responseFromJson, taskFromJson } = await import("../openai/responses-json.js");
+    const row = {
+      responses_create_params: { input: "Q?" },
+      options: [{ A: "a" }, { B: "b" }],
+      expected_answer: "B",
+      grading_mode: "strict_single_letter_boxed",
+    };
+    const response = responseFromJson({
+      id: "r", created_at: 0, model: "m", object: "response", parallel_tool_calls: true, tool_choice: "auto", tools: [],
+      output: [{ id: "m1", type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "**Answer: B**", annotations: [] }] }],
+    });
+    for (const [settings, reward] of [["", 0], ["    settings:\n      grading_mode: lenient_answer_colon_md\n", 1]] as const) {
+      const running = await startMesh(loadConfig(writeConfig(mesh(settings)), {}), { only: ["mcqa"] });
+      try {
+        const { verdict } = await clientFor(ResourcesService, running.url("mcqa")).verify({ task: taskFromJson(row), response });
+        expect(verdict?.reward).toBe(reward);
+      } finally {
+        await running.close();
+      }
+    }
+  });
+});
+
+describe("durations", () => {
+  it("are in seconds; an old _ms key names its new name", () => {
+    const file = writeConfig("instances:\n  mock:\n    kind: mock_model\n  p:\n    kind: model\n    base_url: mock\n    model: m\n    timeout_ms: 600000\n");
+    expect(() => loadConfig(file, {})).toThrow(/instances\.p\.timeout_ms: renamed to timeout_s: every duration in a config is in seconds/);
+    const mock = writeConfig("instances:\n  mock:\n    kind: mock_model\n    latency_ms: 5\n");
+    expect(() => loadConfig(mock, {})).toThrow(/instances\.mock\.latency_ms: renamed to latency_s/);
+    const ok = loadConfig(writeConfig("instances:\n  mock:\n    kind: mock_model\n    latency_s: 0.25\n  p:\n    kind: model\n    base_url: mock\n    model: m\n    timeout_s: 1.5\n"), {});
+    expect(ok.instances.p).toMatchObject({ timeout_s: 1.5, retry_base_s: 0.5 });
+    expect(ok.instances.mock).toMatchObject({ latency_s: 0.25 });
   });
 });

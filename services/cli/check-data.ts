@@ -6,9 +6,9 @@ import * as fs from "node:fs";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { environments } from "../environments/index.js";
-import { ConfigError } from "../app/config.js";
+import { ConfigError } from "../mesh/errors.js";
 import { JsonShapeError, taskFromJson } from "../openai/responses-json.js";
-import { type Environment } from "../resources/environment.js";
+import { environmentSettings, type Environment } from "../resources/environment.js";
 
 export interface RowProblem {
   line: number;
@@ -64,7 +64,7 @@ export function checkRow(env: Environment<any>, raw: string): string[] {
   }
   if (problems.length === 0 && env.createState) {
     try {
-      env.createState(task);
+      env.createState(task, environmentSettings(env));
     } catch (err) {
       problems.push(`cannot start a session: ${err instanceof ConnectError ? err.rawMessage : (err as Error).message}`);
     }

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
-import { ConfigError } from "../app/config.js";
+import { ConfigError } from "../mesh/errors.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -12,7 +12,7 @@ import type { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
 import { ResponseSchema, type Item, type Response } from "../../gen/gym/v1/responses_pb.js";
 import type { Task } from "../../gen/gym/v1/task_pb.js";
 import { environments } from "../environments/index.js";
-import { ConfigError } from "../app/config.js";
+import { ConfigError } from "../mesh/errors.js";
 import { JsonShapeError, responseFromJson, taskFromJson } from "../openai/responses-json.js";
 import { isGymnasium, type Environment } from "../resources/environment.js";
 import { codeName, hostClient } from "../resources/verify-cases.js";

@@ -4,8 +4,10 @@
 // of the messages (neither side sees the other's later changes), the caller's
 // deadline and cancellation in the handler's context, an error's code and
 // message only, and the call counted in the callee's metrics.
-import { clone, create, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext, type Transport } from "@connectrpc/connect";
+// It is the one in-process transport: servers, the NeMo Gym HTTP routes and
+// tests all use it.
+import { clone, create, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client, type HandlerContext, type ServiceImpl, type Transport } from "@connectrpc/connect";
 import { codeName } from "./codes.js";
 import type { ServiceWithImpl } from "./grpc-js-server.js";
 import { handlerContext } from "./handler-context.js";
@@ -15,7 +17,12 @@ type Message = MessageShape<DescMessage>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Handler = (...args: any[]) => any;
 
-export function createLocalTransport(services: ServiceWithImpl[], metrics: ServerMetrics): Transport {
+/** A typed client of one service implementation in this process (counted in `metrics` when given). */
+export function localClient<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>, metrics?: ServerMetrics): Client<S> {
+  return createClient(service, createLocalTransport([{ service, impl: impl as ServiceWithImpl["impl"] }], metrics));
+}
+
+export function createLocalTransport(services: ServiceWithImpl[], metrics?: ServerMetrics): Transport {
   const handlers = new Map<string, Handler>();
   for (const { service, impl } of services) {
     for (const method of service.methods) {
@@ -98,8 +105,8 @@ export function createLocalTransport(services: ServiceWithImpl[], metrics: Serve
  * deadline. The call is counted when the handler is done (a unary handler may
  * outlive an aborted call: it is counted under the abort's code then).
  */
-function startCall(method: DescMethod, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeadersInit | undefined, metrics: ServerMetrics) {
-  const done = metrics.observe(method.parent.typeName, method.name);
+function startCall(method: DescMethod, signal: AbortSignal | undefined, timeoutMs: number | undefined, header: HeadersInit | undefined, metrics: ServerMetrics | undefined) {
+  const done = metrics?.observe(method.parent.typeName, method.name) ?? (() => {});
   const controller = new AbortController();
   const onAbort = () => controller.abort(ConnectError.from(signal?.reason, Code.Canceled));
   if (signal?.aborted) onAbort();

@@ -50,14 +50,15 @@ const REASONING: MockKnobs["reasoning"][] = ["none", "think_tags", "reasoning_co
 /** The header that overrides knobs for one request: a JSON object with the config's snake_case names. */
 export const KNOBS_HEADER = "x-mock-knobs";
 
+// Durations are in seconds there, as in every config; the knobs hold milliseconds.
 const NAMES: Record<string, keyof MockKnobs> = {
-  latency_ms: "latencyMs",
-  latency_jitter_ms: "latencyJitterMs",
+  latency_s: "latencyMs",
+  latency_jitter_s: "latencyJitterMs",
   error_rate: "errorRate",
   error_status: "errorStatus",
   retry_after_s: "retryAfterS",
   stall_rate: "stallRate",
-  stall_ms: "stallMs",
+  stall_s: "stallMs",
   reset_rate: "resetRate",
   reasoning: "reasoning",
   parallel_tool_calls: "parallelToolCalls",
@@ -81,7 +82,7 @@ export function knobsFromHeader(value: string, base: MockKnobs): MockKnobs {
     const expected = typeof DEFAULT_KNOBS[name];
     if (name === "retryAfterS" ? typeof v !== "number" : typeof v !== expected) throw new Error(`${KNOBS_HEADER}: ${k} has the wrong type`);
     if (name === "reasoning" && !REASONING.includes(v as MockKnobs["reasoning"])) throw new Error(`${KNOBS_HEADER}: reasoning must be one of ${REASONING.join(", ")}`);
-    (out as unknown as Record<string, unknown>)[name] = v;
+    (out as unknown as Record<string, unknown>)[name] = name.endsWith("Ms") ? (v as number) * 1000 : v;
   }
   return out;
 }

@@ -17,7 +17,7 @@ let running: { mock: RunningMock; model: RunningModel }[] = [];
 
 async function pair(knobs: Partial<MockKnobs>, fields: Record<string, unknown> = {}) {
   const mock = await startMock({ knobs });
-  const model = await startModel(mock.baseUrl, { retry_base_ms: 1, retry_max_ms: 5, ...fields });
+  const model = await startModel(mock.baseUrl, { retry_base_s: 0.001, retry_max_s: 0.005, ...fields });
   running.push({ mock, model });
   return { mock, model, stats: mock.mock.stats };
 }
@@ -43,7 +43,7 @@ describe.each(["responses", "chat_completions"] as const)("retries (%s API)", (a
   it("retries a 429 after the Retry-After the server asked for, then succeeds", async () => {
     // Every other request is refused, the first one first. The backoff alone would wait ~minutes:
     // finishing at all shows the Retry-After of 0 s was followed instead.
-    const { model, stats } = await pair({ errorRate: 0.5, errorStatus: 429, retryAfterS: 0 }, { api, retry_base_ms: 120_000, retry_max_ms: 120_000 });
+    const { model, stats } = await pair({ errorRate: 0.5, errorStatus: 429, retryAfterS: 0 }, { api, retry_base_s: 120, retry_max_s: 120 });
     const { response } = await model.client.createResponse({ params: PARAMS });
     expect(response?.status).toBe("completed");
     expect(stats).toMatchObject({ requests: 2, errors: 1, answered: 1 });
@@ -100,8 +100,8 @@ describe.each(["responses", "chat_completions"] as const)("retries (%s API)", (a
 });
 
 describe("deadlines and cancellation", () => {
-  it("fails a stalled request with DEADLINE_EXCEEDED at timeout_ms, aborts it upstream and does not retry", async () => {
-    const { model, mock, stats } = await pair({ stallRate: 1 }, { timeout_ms: 200 });
+  it("fails a stalled request with DEADLINE_EXCEEDED at timeout_s, aborts it upstream and does not retry", async () => {
+    const { model, mock, stats } = await pair({ stallRate: 1 }, { timeout_s: 0.2 });
     const aborted = once(mock.mock, "aborted");
     const err = await failure(model.client.createResponse({ params: PARAMS }));
     expect(err.code).toBe(Code.DeadlineExceeded);
@@ -140,7 +140,7 @@ describe("deadlines and cancellation", () => {
   });
 
   it("answers after a stall shorter than the timeout", async () => {
-    const { model, stats } = await pair({ stallRate: 1, stallMs: 50 }, { timeout_ms: 10_000 });
+    const { model, stats } = await pair({ stallRate: 1, stallMs: 50 }, { timeout_s: 10 });
     const { response } = await model.client.createResponse({ params: PARAMS });
     expect(response?.status).toBe("completed");
     expect(stats).toMatchObject({ stalls: 1, answered: 1 });

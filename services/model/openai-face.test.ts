@@ -135,7 +135,7 @@ describe("the HTTP face's errors and cancellation", () => {
     const limited = await startMock({ knobs: { errorRate: 1, errorStatus: 429 } });
     const broken = await startMock({ knobs: { errorRate: 1, errorStatus: 500 } });
     const a = await startModel(limited.baseUrl, { max_attempts: 1 });
-    const b = await startModel(broken.baseUrl, { max_attempts: 2, retry_base_ms: 1 });
+    const b = await startModel(broken.baseUrl, { max_attempts: 2, retry_base_s: 0.001 });
     try {
       await expect(sdk(a).responses.create({ model: "mock", input: "hi" })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
       const err = await sdk(b).chat.completions.create({ model: "mock", messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);

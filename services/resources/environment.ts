@@ -8,9 +8,11 @@ import { z } from "zod";
 import type { Response } from "../../gen/gym/v1/responses_pb.js";
 import type { Task } from "../../gen/gym/v1/task_pb.js";
 
-export interface ToolContext<State> {
+export interface ToolContext<State, Settings = any> {
   state: State;
   task: Task;
+  /** The instance's settings for this environment (its `settings` schema, parsed). */
+  settings: Settings;
 }
 
 export interface Tool<State = unknown> {
@@ -22,8 +24,9 @@ export interface Tool<State = unknown> {
   run(args: never, ctx: ToolContext<State>): unknown;
 }
 
-export interface VerifyInput<State> {
+export interface VerifyInput<State, Settings = any> {
   task: Task;
+  settings: Settings;
   /** The finished response: every output item of the rollout. */
   response: Response;
   state: State;
@@ -40,8 +43,9 @@ export interface VerifyResult {
   rewardComponents?: Record<string, number>;
 }
 
-export interface ResetInput<State> {
+export interface ResetInput<State, Settings = any> {
   task: Task;
+  settings: Settings;
   state: State;
 }
 
@@ -51,8 +55,9 @@ export interface ResetResult {
   info?: JsonObject;
 }
 
-export interface StepInput<State> {
+export interface StepInput<State, Settings = any> {
   task: Task;
+  settings: Settings;
   /** The model's response of this turn. */
   response: Response;
   state: State;
@@ -67,10 +72,16 @@ export interface StepResult {
   info?: JsonObject;
 }
 
-export interface Environment<State = unknown> {
+export interface Environment<State = unknown, Settings = any> {
   name: string;
   description: string;
   tools: Tool<State>[];
+  /**
+   * The environment's own settings, set per resources instance under
+   * `settings:` in the config (NeMo Gym's server config fields). Defaults
+   * come from the schema; `gym envs` lists them.
+   */
+  settings?: z.ZodType<Settings>;
   /**
    * The row's own fields (beside responses_create_params), when the
    * environment needs some: `gym check-data` validates datasets against it,
@@ -78,13 +89,16 @@ export interface Environment<State = unknown> {
    */
   taskSchema?: z.ZodType;
   /** Per-session state, made from the task row when a session is seeded (or an episode reset). */
-  createState?(task: Task): State;
-  verify(input: VerifyInput<State>): VerifyResult | Promise<VerifyResult>;
+  createState?(task: Task, settings: Settings): State;
+  verify(input: VerifyInput<State, Settings>): VerifyResult | Promise<VerifyResult>;
   /** Multi-turn environments: starts an episode (after createState). */
-  reset?(input: ResetInput<State>): ResetResult | Promise<ResetResult>;
+  reset?(input: ResetInput<State, Settings>): ResetResult | Promise<ResetResult>;
   /** Multi-turn environments: takes one model turn. Its presence makes the environment gymnasium-style. */
-  step?(input: StepInput<State>): StepResult | Promise<StepResult>;
+  step?(input: StepInput<State, Settings>): StepResult | Promise<StepResult>;
 }
+
+/** Environments by name (the built-in ones are found by folder under services/environments/). */
+export type EnvironmentRegistry = Readonly<Record<string, Environment<any>>>;
 
 /** Declares a tool with its arguments typed from the zod schema. */
 export function defineTool<State, S extends z.ZodType>(tool: {
@@ -96,8 +110,21 @@ export function defineTool<State, S extends z.ZodType>(tool: {
   return tool as Tool<State>;
 }
 
-export function defineEnvironment<State>(env: Environment<State>): Environment<State> {
+export function defineEnvironment<State, Settings = Record<string, never>>(env: Environment<State, Settings>): Environment<State, Settings> {
   return env;
+}
+
+/**
+ * An instance's settings for `env`, parsed with its schema (defaults filled
+ * in). Throws a ZodError for settings that do not fit, or an Error when the
+ * environment has no settings but some were given.
+ */
+export function environmentSettings<Settings>(env: Environment<any, Settings>, raw: unknown = {}): Settings {
+  if (env.settings) return env.settings.parse(raw ?? {});
+  if (raw && typeof raw === "object" && Object.keys(raw).length > 0) {
+    throw new Error(`${env.name} has no settings (got ${Object.keys(raw).join(", ")})`);
+  }
+  return {} as Settings;
 }
 
 /** True for gymnasium-style environments (driven by Reset and Step). */

@@ -1,6 +1,7 @@
 // The ResourcesService host with small environments made for these tests.
 import { create } from "@bufbuild/protobuf";
-import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
+import { localClient } from "../mesh/local-transport.js";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
 import { ResponseSchema } from "../../gen/gym/v1/responses_pb.js";
@@ -35,7 +36,7 @@ const env = defineEnvironment<{ log: number[] }>({
 });
 
 function client(options: HostOptions = {}, e: Environment<any> = env) {
-  return createClient(ResourcesService, createRouterTransport((r) => r.service(ResourcesService, createResourcesService(e, options))));
+  return localClient(ResourcesService, createResourcesService(e, options));
 }
 const task = taskFromJson({ responses_create_params: { input: "hi" }, target: 3 });
 const response = create(ResponseSchema, {});

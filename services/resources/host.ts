@@ -7,11 +7,13 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
 import { FunctionToolSchema } from "../../gen/gym/v1/responses_pb.js";
 import { TaskSchema, VerdictSchema, type Task } from "../../gen/gym/v1/task_pb.js";
-import { argumentsJsonSchema, isGymnasium, type Environment, type Tool, type VerifyResult } from "./environment.js";
+import { argumentsJsonSchema, environmentSettings, isGymnasium, type Environment, type Tool, type VerifyResult } from "./environment.js";
 import { pythonJsonDumps } from "../pycompat/json-dumps.js";
 import { SessionStore } from "./sessions.js";
 
 export interface HostOptions {
+  /** The environment's settings (its `settings` schema: defaults fill the gaps). */
+  settings?: unknown;
   /** A session unused this long is dropped. Default 30 minutes; 0 keeps sessions until closed. */
   idleTimeoutMs?: number;
   /** The clock, in milliseconds (tests pass their own). */
@@ -40,8 +42,9 @@ export function createResourcesHost(
     }),
   );
   const gymnasium = isGymnasium(env);
+  const settings = environmentSettings(env, options.settings);
 
-  const newState = (task: Task) => guard(`${env.name}: creating the session state`, () => env.createState?.(task));
+  const newState = (task: Task) => guard(`${env.name}: creating the session state`, () => env.createState?.(task, settings));
 
   const impl: ServiceImpl<typeof ResourcesService> = {
     async seedSession(req) {
@@ -60,7 +63,7 @@ export function createResourcesHost(
         throw new ConnectError(`${env.name}: unknown tool "${req.name}" (tools: ${[...tools.keys()].join(", ") || "none"})`, Code.NotFound);
       }
       const args = parseArguments(tool, req.arguments);
-      const output = await guard(`tool ${req.name} failed`, () => (tool.run as (a: unknown, c: unknown) => unknown)(args, { task, state }));
+      const output = await guard(`tool ${req.name} failed`, () => (tool.run as (a: unknown, c: unknown) => unknown)(args, { task, state, settings }));
       return { output: typeof output === "string" ? output : pythonJsonDumps(output) };
     },
 
@@ -68,7 +71,7 @@ export function createResourcesHost(
       if (!req.response) throw new ConnectError(`${env.name}: verify needs the response`, Code.InvalidArgument);
       const found = req.sessionId ? sessions.get(req.sessionId) : undefined;
       const task = req.task ?? found?.task ?? create(TaskSchema);
-      const result = await guard(`${env.name}: the verifier failed`, () => env.verify({ task, response: req.response!, state: found?.state }));
+      const result = await guard(`${env.name}: the verifier failed`, () => env.verify({ task, response: req.response!, state: found?.state, settings }));
       return { verdict: verdictOf(env.name, result) };
     },
 
@@ -83,7 +86,7 @@ export function createResourcesHost(
       const state = await newState(task);
       const sessionId = sessions.open(task, state);
       try {
-        const result = (await guard(`${env.name}: reset failed`, () => env.reset?.({ task, state }))) ?? {};
+        const result = (await guard(`${env.name}: reset failed`, () => env.reset?.({ task, state, settings }))) ?? {};
         return { sessionId, observation: result.observation, info: result.info ?? {} };
       } catch (err) {
         sessions.close(sessionId);
@@ -96,7 +99,7 @@ export function createResourcesHost(
       if (!req.response) throw new ConnectError(`${env.name}: step needs the model's response`, Code.InvalidArgument);
       const session = sessions.get(req.sessionId);
       const task = req.task ?? session.task;
-      const result = await guard(`${env.name}: step failed`, () => env.step!({ task, response: req.response!, state: session.state }));
+      const result = await guard(`${env.name}: step failed`, () => env.step!({ task, response: req.response!, state: session.state, settings }));
       checkReward(env.name, result.reward);
       // An ended episode's state is dropped, as NeMo Gym's gymnasium servers do.
       if (result.terminated || result.truncated) sessions.close(req.sessionId);

@@ -1,6 +1,6 @@
 // The verifier-case runner itself: a case that does not hold is reported.
 import { describe, expect, it } from "vitest";
-import { exampleSingleToolCall } from "../environments/example_single_tool_call/environment.js";
+import exampleSingleToolCall from "../environments/example_single_tool_call/environment.js";
 import { mismatch, parseCases, runCase } from "./verify-cases.js";
 
 const response = (output: unknown[]) => ({ id: "r", output });

@@ -5,7 +5,8 @@
 // services/environments/README.md.
 import { isDeepStrictEqual } from "node:util";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { localClient } from "../mesh/local-transport.js";
 import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
 import type { Response } from "../../gen/gym/v1/responses_pb.js";
 import { JsonShapeError, responseFromJson, taskFromJson } from "../openai/responses-json.js";
@@ -106,7 +107,7 @@ function caseResponse(obj: JsonObject): JsonValue | undefined {
 }
 
 export function hostClient(env: Environment<any>): Client<typeof ResourcesService> {
-  return createClient(ResourcesService, createRouterTransport((router) => router.service(ResourcesService, createResourcesService(env))));
+  return localClient(ResourcesService, createResourcesService(env));
 }
 
 /** Runs one case against the environment and reports what came out. */

@@ -61,7 +61,9 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
             throw new ConnectError(`task ${req.taskId}: no responses_create_params`, Code.InvalidArgument);
           }
           const rolloutId = `${req.taskId}/${repeatIndex}`;
-          const timeoutMs = deps.rolloutTimeoutMs || undefined;
+          // The agent's call carries the rollout's deadline as its timeout (its
+          // ctx.timeoutMs()), from which the agent gives each of its calls the time left.
+          const timeoutMs = rolloutTimeoutMs(deps.rolloutTimeoutMs, ctx.timeoutMs());
           running++;
           try {
             const { rollout } = await agent.run({ task: req.task, rolloutId }, { signal: ctx.signal, timeoutMs });
@@ -107,4 +109,16 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
     },
   };
   return { impl, rolloutsInFlight: () => running };
+}
+
+/**
+ * The time one rollout has: the per-rollout limit (0: none), or less when the
+ * stream's own deadline comes first. DEADLINE_EXCEEDED once that has passed.
+ */
+function rolloutTimeoutMs(limitMs: number | undefined, streamLeftMs: number | undefined): number | undefined {
+  const times = [limitMs || undefined, streamLeftMs].filter((t): t is number => t !== undefined);
+  if (times.length === 0) return undefined;
+  const left = Math.min(...times);
+  if (left <= 0) throw new ConnectError("the deadline passed before the rollout started", Code.DeadlineExceeded);
+  return Math.max(1, Math.floor(left));
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { taskFromJson } from "../../openai/responses-json.js";
 import { hostClient } from "../../resources/verify-cases.js";
 import { startEnvironmentMesh, type EnvironmentMesh } from "../../../testing/environment-mesh.js";
-import { exampleMultiStep } from "./environment.js";
+import exampleMultiStep from "./environment.js";
 
 const rows = fs
   .readFileSync(new URL("./data/example.jsonl", import.meta.url), "utf8")

@@ -71,7 +71,7 @@ function lastExtracted(output: Item[]): { values: unknown; where: string } {
   return { values: [], where: "" };
 }
 
-export const exampleMultiStep = defineEnvironment({
+const exampleMultiStep = defineEnvironment({
   name: NAME,
   description: "Multi-step tool use: look up synonym values, then extract them in order",
   tools: [getSynonymValue, extractSynonymValues],
@@ -100,3 +100,5 @@ export const exampleMultiStep = defineEnvironment({
     };
   },
 });
+
+export default exampleMultiStep;

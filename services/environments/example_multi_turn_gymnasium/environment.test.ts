@@ -6,7 +6,7 @@ import { ResponseSchema } from "../../../gen/gym/v1/responses_pb.js";
 import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
 import { hostClient } from "../../resources/verify-cases.js";
 import { startEnvironmentMesh, type EnvironmentMesh } from "../../../testing/environment-mesh.js";
-import { exampleMultiTurnGymnasium } from "./environment.js";
+import exampleMultiTurnGymnasium from "./environment.js";
 
 const rows = fs
   .readFileSync(new URL("./data/example.jsonl", import.meta.url), "utf8")

@@ -22,7 +22,7 @@ function followUps(value: JsonValue | undefined): JsonValue[] {
   throw invalidInput("task.follow_ups", `must be a list of messages, got ${JSON.stringify(value)}`);
 }
 
-export const exampleMultiTurnGymnasium = defineEnvironment<Turns>({
+const exampleMultiTurnGymnasium = defineEnvironment<Turns>({
   name: NAME,
   description: "Multi-turn (gymnasium-style): scripted follow-up questions, then a check of the final answer",
   tools: [],
@@ -53,3 +53,5 @@ function isTruthy(v: JsonValue): boolean {
   if (v && typeof v === "object") return Object.keys(v).length > 0;
   return Boolean(v);
 }
+
+export default exampleMultiTurnGymnasium;

@@ -32,7 +32,7 @@ const getCounterValue = defineTool<Counter, typeof noArgs>({
 
 const TaskData = z.object({ initial_count: laxInt(), expected_count: laxInt() });
 
-export const exampleSessionStateMgmt = defineEnvironment<Counter>({
+const exampleSessionStateMgmt = defineEnvironment<Counter>({
   name: "example_session_state_mgmt",
   description: "Per-session state: a counter the model increments and reads",
   tools: [incrementCounter, getCounterValue],
@@ -45,3 +45,5 @@ export const exampleSessionStateMgmt = defineEnvironment<Counter>({
     return { reward: state && state.count === expected_count ? 1 : 0 };
   },
 });
+
+export default exampleSessionStateMgmt;

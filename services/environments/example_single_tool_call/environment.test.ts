@@ -1,17 +1,15 @@
 import { create } from "@bufbuild/protobuf";
-import { createRouterTransport, createClient, Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { localClient } from "../../mesh/local-transport.js";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../../gen/gym/v1/resources_pb.js";
 import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
 import { createResourcesService } from "../../resources/host.js";
-import { exampleSingleToolCall } from "./environment.js";
+import exampleSingleToolCall from "./environment.js";
 import * as fs from "node:fs";
 
 // The ResourcesService host with this environment, called through an in-memory transport.
-const resources = createClient(
-  ResourcesService,
-  createRouterTransport((router) => router.service(ResourcesService, createResourcesService(exampleSingleToolCall))),
-);
+const resources = localClient(ResourcesService, createResourcesService(exampleSingleToolCall));
 const rows = fs
   .readFileSync(new URL("./data/example.jsonl", import.meta.url), "utf8")
   .trim()

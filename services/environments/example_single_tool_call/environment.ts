@@ -10,7 +10,7 @@ const getWeather = defineTool({
   run: ({ city }) => ({ city, weather_description: `The weather in ${city} is cold.` }),
 });
 
-export const exampleSingleToolCall = defineEnvironment({
+const exampleSingleToolCall = defineEnvironment({
   name: "example_single_tool_call",
   description: "Basic single-step tool calling",
   tools: [getWeather],
@@ -20,3 +20,5 @@ export const exampleSingleToolCall = defineEnvironment({
     reward: response.output.some((item) => item.kind.case === "functionCall" && item.kind.value.name === "get_weather") ? 1 : 0,
   }),
 });
+
+export default exampleSingleToolCall;

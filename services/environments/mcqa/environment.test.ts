@@ -1,10 +1,12 @@
-import { createClient, createRouterTransport, Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { localClient } from "../../mesh/local-transport.js";
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../../gen/gym/v1/resources_pb.js";
 import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
 import { createResourcesService } from "../../resources/host.js";
-import { createMcqa, mcqa } from "./environment.js";
+import mcqa from "./environment.js";
+import { environmentSettings } from "../../resources/environment.js";
 import type { GradingMode } from "./grading.js";
 
 type Json = Record<string, any>;
@@ -17,8 +19,8 @@ const readJsonl = (name: string): Json[] =>
     .map((l) => JSON.parse(l));
 
 /** The ResourcesService host running `env`, called through an in-memory transport. */
-function hosted(env = mcqa) {
-  return createClient(ResourcesService, createRouterTransport((router) => router.service(ResourcesService, createResourcesService(env))));
+function hosted(settings: Json = {}) {
+  return localClient(ResourcesService, createResourcesService(mcqa, { settings }));
 }
 
 const resources = hosted();
@@ -134,7 +136,7 @@ describe("mcqa template_metadata rows (data/example_with_template_metadata.jsonl
 
 describe("mcqa server-wide grading mode (NeMo Gym's config grading_mode)", () => {
   const row = (expected: string, extra: Json = {}) => ({ responses_create_params: { input: [{ role: "user", content: "Q?" }] }, options: ABCD, expected_answer: expected, grading_mode: "strict_single_letter_boxed", ...extra });
-  const withMode = (mode: GradingMode) => hosted(createMcqa({ gradingMode: mode }));
+  const withMode = (mode: GradingMode) => hosted({ grading_mode: mode });
 
   it("overrides the row's grading mode", async () => {
     const text = "I think the answer is B.\n\nAnswer: B";
@@ -172,7 +174,8 @@ describe("mcqa server-wide grading mode (NeMo Gym's config grading_mode)", () =>
   });
 
   it("rejects an unknown server-wide mode", () => {
-    expect(() => createMcqa({ gradingMode: "fuzzy" as GradingMode })).toThrow(/gradingMode/);
+    expect(() => environmentSettings(mcqa, { grading_mode: "fuzzy" })).toThrow(/grading_mode/);
+    expect(() => hosted({ grading_mode: "fuzzy" })).toThrow(/grading_mode/);
   });
 });
 

@@ -25,10 +25,11 @@ import { pyStrip } from "../../pycompat/str.js";
 /** Grading modes a row may ask for; lenient_answer_colon_md is a server-wide setting only, as in NeMo Gym. */
 const ROW_GRADING_MODES = ["strict_single_letter_boxed", "lenient_boxed", "lenient_answer_colon"] as const;
 
-export interface McqaConfig {
-  /** Overrides every row's grading_mode (NeMo Gym's server config `grading_mode`). */
-  gradingMode?: GradingMode;
-}
+/** The instance's settings (NeMo Gym's server config). */
+export const mcqaSettings = z.strictObject({
+  /** Overrides every row's grading_mode; lenient_answer_colon_md is only available here. */
+  grading_mode: z.enum(GRADING_MODES).optional(),
+});
 
 /** The row's own fields, as NeMo Gym's verify request model (pydantic) accepts them. */
 export const mcqaTaskSchema = z.looseObject({
@@ -117,24 +118,20 @@ export function extractAnswer(text: string, row: McqaRow, mode: GradingMode): st
   }
 }
 
-export function createMcqa(config: McqaConfig = {}) {
-  if (config.gradingMode !== undefined && !GRADING_MODES.includes(config.gradingMode)) {
-    throw new Error(`mcqa: gradingMode must be one of ${GRADING_MODES.join(", ")}`);
-  }
-  return defineEnvironment({
-    name: "mcqa",
-    description: "Multiple-choice questions: extract the answer letter and compare it with the gold letter",
-    tools: [],
-    taskSchema: mcqaTaskSchema,
-    verify: ({ task, response }) => {
-      const row = readMcqaRow(task);
-      const gold = pyStrip(row.expectedAnswer ?? "").toUpperCase();
-      const text = pyStrip(outputText(response));
-      const extracted = text === "" ? null : extractAnswer(text, row, config.gradingMode ?? row.gradingMode);
-      const correct = extracted !== null && gold !== "" && extracted === gold;
-      return { reward: correct ? 1 : 0, extra: { expected_answer: gold, extracted_answer: extracted } };
-    },
-  });
-}
+const mcqa = defineEnvironment({
+  name: "mcqa",
+  description: "Multiple-choice questions: extract the answer letter and compare it with the gold letter",
+  tools: [],
+  taskSchema: mcqaTaskSchema,
+  settings: mcqaSettings,
+  verify: ({ task, response, settings }) => {
+    const row = readMcqaRow(task);
+    const gold = pyStrip(row.expectedAnswer ?? "").toUpperCase();
+    const text = pyStrip(outputText(response));
+    const extracted = text === "" ? null : extractAnswer(text, row, settings.grading_mode ?? row.gradingMode);
+    const correct = extracted !== null && gold !== "" && extracted === gold;
+    return { reward: correct ? 1 : 0, extra: { expected_answer: gold, extracted_answer: extracted } };
+  },
+});
 
-export const mcqa = createMcqa();
+export default mcqa;

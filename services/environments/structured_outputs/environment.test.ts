@@ -1,10 +1,11 @@
-import { createClient, createRouterTransport, Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { localClient } from "../../mesh/local-transport.js";
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../../gen/gym/v1/resources_pb.js";
 import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
 import { createResourcesService } from "../../resources/host.js";
-import { structuredOutputs } from "./environment.js";
+import structuredOutputs from "./environment.js";
 
 type Json = Record<string, any>;
 
@@ -15,10 +16,7 @@ const readJsonl = (name: string): Json[] =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l));
 
-const resources = createClient(
-  ResourcesService,
-  createRouterTransport((router) => router.service(ResourcesService, createResourcesService(structuredOutputs))),
-);
+const resources = localClient(ResourcesService, createResourcesService(structuredOutputs));
 
 async function verify(row: Json, response: Json) {
   const { verdict } = await resources.verify({ task: taskFromJson(row), response: responseFromJson(response) });

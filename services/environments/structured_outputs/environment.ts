@@ -83,7 +83,7 @@ export function gradeToolCall(row: StructuredOutputsRow, response: Response): Gr
   return validated(call.payload, strict.schema);
 }
 
-export const structuredOutputs = defineEnvironment({
+const structuredOutputs = defineEnvironment({
   name: "structured_outputs",
   description: "Structured outputs: the answer (JSON text or a tool call's arguments) must validate against the row's JSON schema",
   tools: [],
@@ -105,3 +105,5 @@ export const structuredOutputs = defineEnvironment({
     };
   },
 });
+
+export default structuredOutputs;

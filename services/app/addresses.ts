@@ -1,0 +1,38 @@
+// The address book: how an instance reaches another by name. Instances
+// started in this process are called in-process (no network hop); the others
+// at their URL under the config's `addresses`.
+import type { DescService } from "@bufbuild/protobuf";
+import { createClient, type Client } from "@connectrpc/connect";
+import { clientFor } from "../mesh/clients.js";
+import { ConfigError } from "../mesh/errors.js";
+import type { RunningServer } from "../mesh/serve.js";
+
+export class AddressBook {
+  private readonly started = new Map<string, RunningServer>();
+
+  constructor(private readonly addresses: Record<string, string> = {}) {}
+
+  add(name: string, server: RunningServer): void {
+    this.started.set(name, server);
+  }
+
+  /** The URL of an instance that runs elsewhere. */
+  private elsewhere(name: string): string {
+    const found = this.addresses[name];
+    if (found) return found;
+    throw new ConfigError(`instance "${name}" is not started here: give its URL under addresses.${name}`);
+  }
+
+  /** The main (HTTP) port's URL: a model reaches a mock_model's OpenAI face there. */
+  httpUrl(name: string): string {
+    const found = this.started.get(name)?.url ?? this.elsewhere(name);
+    if (!/^https?:\/\//.test(found)) throw new ConfigError(`addresses.${name}: needs an http(s) URL here (its HTTP API), not ${found}`);
+    return found;
+  }
+
+  /** A typed client of another instance. */
+  peer<S extends DescService>(service: S, name: string): Client<S> {
+    const local = this.started.get(name);
+    return local ? createClient(service, local.localTransport) : clientFor(service, this.elsewhere(name));
+  }
+}

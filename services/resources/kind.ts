@@ -1,0 +1,55 @@
+// The `resources` kind: a ResourcesService hosting one environment of the
+// registry (with its own settings), plus NeMo Gym's HTTP routes for it.
+import { z } from "zod";
+import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import { ConfigError } from "../mesh/errors.js";
+import { defineKind, grpc_port, port, seconds, type InstanceKind } from "../mesh/kind.js";
+import { localClient } from "../mesh/local-transport.js";
+import { hosted, serve } from "../mesh/serve.js";
+import { nemoGymResourcesRoutes } from "../nemo-gym/resources-routes.js";
+import { environmentSettings, type EnvironmentRegistry } from "./environment.js";
+import { createResourcesHost } from "./host.js";
+
+export const ResourcesConfig = z.strictObject({
+  kind: z.literal("resources"),
+  port,
+  grpc_port,
+  /** An environment of the registry (a folder under services/environments/). */
+  environment: z.string().min(1),
+  /** The environment's own settings (see `gym envs`), checked against its schema. */
+  settings: z.record(z.string(), z.unknown()).default({}),
+  /** A session unused this long is dropped; 0 keeps sessions until closed. */
+  session_idle_timeout_s: seconds().default(1800),
+});
+export type ResourcesConfig = z.infer<typeof ResourcesConfig>;
+
+export function resourcesKind(environments: EnvironmentRegistry): InstanceKind<ResourcesConfig> {
+  const environmentOf = (c: ResourcesConfig, name: string) => {
+    const env = environments[c.environment];
+    if (!env) {
+      throw new ConfigError(`instances.${name}.environment: unknown environment "${c.environment}" (built in: ${Object.keys(environments).join(", ")})`);
+    }
+    return env;
+  };
+  return defineKind<ResourcesConfig>({
+    kind: "resources",
+    schema: ResourcesConfig,
+    label: () => ResourcesService.typeName,
+    check(c, { name }) {
+      const env = environmentOf(c, name);
+      try {
+        c.settings = environmentSettings(env, c.settings) as Record<string, unknown>;
+      } catch (err) {
+        const issue = err instanceof z.ZodError ? err.issues[0] : undefined;
+        const at = issue ? [`instances.${name}.settings`, ...issue.path.map(String)].join(".") : `instances.${name}.settings`;
+        throw new ConfigError(`${at}: ${issue?.message ?? (err as Error).message}`);
+      }
+    },
+    async start(c, ctx) {
+      const env = environmentOf(c, ctx.name);
+      const { impl, openSessions } = createResourcesHost(env, { settings: c.settings, idleTimeoutMs: c.session_idle_timeout_s * 1000 });
+      const fallback = nemoGymResourcesRoutes(localClient(ResourcesService, impl), ctx.name);
+      return serve({ ...ctx, services: [hosted(ResourcesService, impl)], fallback, gauges: { sessionsOpen: openSessions } });
+    },
+  });
+}

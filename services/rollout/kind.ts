@@ -1,0 +1,39 @@
+// The `rollout` kind: the RolloutService that trainers and `gym collect`
+// stream tasks through, spreading them over every agent instance of the config.
+import type { Client } from "@connectrpc/connect";
+import { z } from "zod";
+import { AgentService } from "../../gen/gym/v1/agent_pb.js";
+import { RolloutService } from "../../gen/gym/v1/rollout_pb.js";
+import { defineKind, grpc_port, port, seconds } from "../mesh/kind.js";
+import { hosted, serve } from "../mesh/serve.js";
+import { createRolloutHost } from "./rollout-service.js";
+
+export const RolloutConfig = z.strictObject({
+  kind: z.literal("rollout"),
+  port,
+  grpc_port,
+  /** The agent used for tasks that name none. */
+  default_agent: z.string().min(1).optional(),
+  /** Rollouts in flight per Collect stream before it stops reading tasks. */
+  max_in_flight: z.number().int().positive().default(4096),
+  /** Deadline of one rollout; past it the rollout fails with deadline_exceeded (0: none). */
+  rollout_timeout_s: seconds().default(3600),
+});
+export type RolloutConfig = z.infer<typeof RolloutConfig>;
+
+export const rolloutKind = defineKind<RolloutConfig>({
+  kind: "rollout",
+  schema: RolloutConfig,
+  label: () => RolloutService.typeName,
+  references: (c) => (c.default_agent ? [{ field: "default_agent", name: c.default_agent, kinds: ["agent"] }] : []),
+  start(c, ctx) {
+    const agents = new Map<string, Client<typeof AgentService>>(ctx.instancesOf("agent").map((name) => [name, ctx.peer(AgentService, name)]));
+    const { impl, rolloutsInFlight } = createRolloutHost({
+      agents,
+      defaultAgent: c.default_agent,
+      maxInFlight: c.max_in_flight,
+      rolloutTimeoutMs: c.rollout_timeout_s * 1000,
+    });
+    return serve({ ...ctx, services: [hosted(RolloutService, impl)], gauges: { rolloutsInFlight } });
+  },
+});
