@@ -1,7 +1,10 @@
 // NeMo Gym's agent kinds, each driving a real mesh (mock model) of
 // config/environments.yaml.
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { AgentService } from "../../gen/gym/v1/agent_pb.js";
 import { clientFor } from "../mesh/clients.js";
 import { loadConfig } from "../app/config.js";
@@ -61,17 +64,25 @@ describe("agent kinds", () => {
     expect(skipped.rollout!.verdict).toMatchObject({ reward: 0.5, extra: { verification_skipped: true } });
   });
 
-  it("a gymnasium_agent needs a multi-turn environment, and the others one with a verifier", async () => {
-    const config = loadConfig(ENVIRONMENTS_CONFIG, {});
-    const wrong = (agent: "gymnasium_agent" | "simple_agent", resources: string) => ({
-      instances: {
-        mock_openai: config.instances.mock_openai!,
-        policy_model: config.instances.policy_model!,
-        [resources]: config.instances[resources]!,
-        bad_agent: { ...(config.instances.example_single_tool_call_simple_agent as object), agent, resources } as never,
-      },
-    });
-    await expect(startMesh(wrong("gymnasium_agent", "example_single_tool_call"))).rejects.toThrow(ConfigError);
-    await expect(startMesh(wrong("simple_agent", "example_multi_turn_gymnasium"))).rejects.toThrow(/use gymnasium_agent/);
+  it("a gymnasium_agent needs a multi-turn environment, and the others one with a verifier (checked when the config loads)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gym-agents-"));
+    const wrong = (agent: "gymnasium_agent" | "simple_agent", resources: string) => {
+      const file = path.join(dir, `${agent}.yaml`);
+      const instances = {
+        mock_openai: { kind: "mock_model" },
+        policy_model: { kind: "model", base_url: "mock_openai", model: "mock" },
+        [resources]: { kind: "resources", environment: resources },
+        bad_agent: { kind: "agent", agent, model: "policy_model", resources },
+      };
+      fs.writeFileSync(file, stringify({ instances }));
+      return () => loadConfig(file, {});
+    };
+    try {
+      expect(wrong("gymnasium_agent", "example_multi_turn_gymnasium")).not.toThrow();
+      expect(wrong("gymnasium_agent", "example_single_tool_call")).toThrow(ConfigError);
+      expect(wrong("simple_agent", "example_multi_turn_gymnasium")).toThrow(/bad_agent\.agent: simple_agent cannot drive .*use gymnasium_agent/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

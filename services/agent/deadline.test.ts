@@ -240,10 +240,9 @@ describe("a rollout's deadline", () => {
     expect(step2!).toBeGreaterThan(0);
   });
 
-  it("a rollout whose deadline passes during a tool call fails with DEADLINE_EXCEEDED, not a reward (RolloutService's rollout timeout)", async () => {
-    toolMs = 1500;
+  /** One task through a RolloutService in front of a simple_agent; its results. */
+  async function collectOne(rolloutTimeoutMs: number, streamTimeoutMs?: number) {
     const agent = await startAgent("simple_agent");
-    const rolloutTimeoutMs = 600;
     const rollouts = await start("rollout", [
       hosted(RolloutService, createRolloutService({ agents: new Map([["simple_agent", agent]]), maxInFlight: 4, rolloutTimeoutMs })),
     ]);
@@ -251,13 +250,26 @@ describe("a rollout's deadline", () => {
       yield create(CollectRequestSchema, { taskId: "t", task: toolTask, agent: "simple_agent", numRepeats: 1 });
     }
     const results = [];
-    for await (const result of clientFor(RolloutService, rollouts.url).collect(one())) results.push(result);
+    for await (const result of clientFor(RolloutService, rollouts.url).collect(one(), { timeoutMs: streamTimeoutMs })) results.push(result);
+    return results;
+  }
 
+  it("a rollout whose deadline passes during a tool call fails with DEADLINE_EXCEEDED, not a reward (RolloutService's rollout timeout)", async () => {
+    toolMs = 3000;
+    const rolloutTimeoutMs = 1000;
+    const results = await collectOne(rolloutTimeoutMs);
     expect(results).toHaveLength(1);
     expect(results[0]!.outcome).toMatchObject({ case: "error", value: { code: "deadline_exceeded" } });
-    // The agent got the rollout timeout as its call's deadline and passed on what was left.
+    // The agent got the rollout timeout as its call's deadline and passed on
+    // what was left; nothing was called after the tool, verify least of all.
     expect(seen.map((s) => s.call)).toEqual(["seed", "model", "tool"]);
     for (const s of seen) expect(s.timeoutMs).toBeLessThanOrEqual(rolloutTimeoutMs);
+  });
+
+  it("the Collect stream's own deadline bounds its rollouts when it comes first", async () => {
+    const results = await collectOne(3_600_000, 10_000);
+    expect(results[0]!.outcome).toMatchObject({ case: "rollout", value: { verdict: { reward: 1 } } });
+    for (const s of seen) expect(s.timeoutMs).toBeLessThanOrEqual(10_000);
   });
 });
 

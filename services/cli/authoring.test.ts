@@ -19,6 +19,17 @@ describe("gym envs", () => {
     expect(stdout).toContain("  increment_counter(count: integer)\n  get_counter_value()");
     expect(stdout).toContain("  extract_synonym_values(synonym_values: integer[])");
     expect(stdout).toMatch(/^example_multi_turn_gymnasium\s+multi-turn\s+/m);
+    expect(stdout).toMatch(/^mcqa\s+tools\s+.*\n  settings: grading_mode\?: "strict_single_letter_boxed" \| .*"lenient_answer_colon_md"/m);
+  });
+});
+
+describe("gym agents", () => {
+  it("lists every agent kind of the config schema, with what it drives", async () => {
+    const { code, stdout } = await run("node", ["bin/gym.js", "agents"]);
+    expect(code).toBe(0);
+    const names = stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]);
+    expect(names).toEqual(["simple_agent", "non_executing_simple_agent", "tool_simulation_agent", "gymnasium_agent"]);
+    expect(stdout).toMatch(/^gymnasium_agent\s+multi-turn\s+\S/m);
   });
 });
 
@@ -63,12 +74,12 @@ describe("gym check-data", () => {
 describe("gym new-env", () => {
   // A copy of the project (sources, config, generated code; node_modules linked).
   const copy = path.join(tmp, "project");
-  for (const entry of ["bin", "config", "gen", "services", "test", "package.json", "tsconfig.json", "vitest.config.ts"]) {
+  for (const entry of ["bin", "config", "gen", "services", "test", "testing", "package.json", "tsconfig.json", "vitest.config.ts"]) {
     fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
 
-  it("scaffolds an environment that is registered, served, and passes its test and verifier cases", { timeout: 120_000 }, async () => {
+  it("scaffolds an environment that is found by folder, served, and passes its test and verifier cases", { timeout: 120_000 }, async () => {
     const made = await run(process.execPath, [path.join(copy, "bin/gym.js"), "new-env", "trivia_lookup"]);
     expect(made.stderr).toBe("");
     expect(made.code).toBe(0);
@@ -78,6 +89,8 @@ describe("gym new-env", () => {
     }
     const envs = await run(process.execPath, [path.join(copy, "bin/gym.js"), "envs"]);
     expect(envs.stdout).toMatch(/^trivia_lookup\s+tools\s+.*\n\s+lookup\(question: string\)/m);
+    // Nothing but the new folder and the config changed: the registry finds the folder by itself.
+    expect(fs.readFileSync(path.join(copy, "services/environments/index.ts"), "utf8")).toBe(fs.readFileSync(path.join(ROOT, "services/environments/index.ts"), "utf8"));
     const config = fs.readFileSync(path.join(copy, "config/environments.yaml"), "utf8");
     expect(config).toMatch(/trivia_lookup_simple_agent:\n\s+kind: agent/);
 

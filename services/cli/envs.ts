@@ -1,8 +1,17 @@
-// `gym envs`: the built-in environments, each with its kind and its tools
-// (name and argument types, from the JSON schema the model is offered).
+// `gym envs`: the built-in environments, each with its kind, its tools (name
+// and argument types, from the JSON schema the model is offered) and its
+// settings (set per resources instance under `settings:`). `gym agents`: the
+// agent kinds.
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { z } from "zod";
+import { AGENT_KINDS } from "../agent/agent-kinds.js";
 import { environments } from "../environments/index.js";
 import { argumentsJsonSchema, isGymnasium, type Environment } from "../resources/environment.js";
+
+export function describeAgentKinds(): string {
+  const width = Math.max(...AGENT_KINDS.map((k) => k.name.length));
+  return AGENT_KINDS.map((k) => `${k.name.padEnd(width)}  ${k.drives === "steps" ? "multi-turn" : "tools     "}  ${k.summary}`).join("\n");
+}
 
 export function describeEnvironments(envs: Record<string, Environment<any>> = environments): string {
   const lines: string[] = [];
@@ -11,6 +20,7 @@ export function describeEnvironments(envs: Record<string, Environment<any>> = en
     const kind = isGymnasium(env) ? "multi-turn" : "tools";
     lines.push(`${env.name.padEnd(width)}  ${kind.padEnd(10)}  ${env.description}`);
     for (const tool of env.tools) lines.push(`  ${tool.name}(${argumentList(argumentsJsonSchema(tool))})`);
+    if (env.settings) lines.push(`  settings: ${argumentList(z.toJSONSchema(env.settings, { io: "input" }) as JsonObject)}`);
   }
   return lines.join("\n");
 }

@@ -11,7 +11,7 @@ import { startMesh, type RunningMesh } from "../app/start.js";
 import { metricsTable } from "../collect/aggregate.js";
 import { collectFile } from "../collect/collector.js";
 import { checkDataFile } from "./check-data.js";
-import { describeEnvironments } from "./envs.js";
+import { describeAgentKinds, describeEnvironments } from "./envs.js";
 import { scaffoldEnvironment } from "./new-env.js";
 import { reverifyFile } from "./reverify.js";
 
@@ -142,9 +142,16 @@ program
 
 program
   .command("envs")
-  .description("list the built-in environments with their tools")
+  .description("list the built-in environments with their tools and settings")
   .action(() => {
     console.log(describeEnvironments());
+  });
+
+program
+  .command("agents")
+  .description("list the agent kinds an agent instance can be (its `agent:` field)")
+  .action(() => {
+    console.log(describeAgentKinds());
   });
 
 program

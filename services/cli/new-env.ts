@@ -1,7 +1,7 @@
 // `gym new-env NAME`: scaffolds an environment that runs at once: its module
 // (one tool, a verifier), example data, verifier cases, a README and a test,
-// registered in services/environments/index.ts and served by
-// config/environments.yaml (NAME and NAME_simple_agent).
+// served by config/environments.yaml (NAME and NAME_simple_agent). The
+// registry finds the new folder by itself: no list to edit.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,10 +20,8 @@ export function scaffoldEnvironment(name: string, root = REPO_ROOT): Scaffold {
   const envsDir = path.join(root, "services", "environments");
   const dir = path.join(envsDir, name);
   if (fs.existsSync(dir)) throw new ConfigError(`new-env: ${path.relative(root, dir)} already exists`);
-  const registry = path.join(envsDir, "index.ts");
   const config = path.join(root, "config", "environments.yaml");
   const exportName = camel(name);
-  const registryText = addToRegistry(fs.readFileSync(registry, "utf8"), name, exportName);
   const configText = addToConfig(fs.readFileSync(config, "utf8"), name);
 
   const files: Record<string, string> = {
@@ -35,24 +33,12 @@ export function scaffoldEnvironment(name: string, root = REPO_ROOT): Scaffold {
   };
   fs.mkdirSync(path.join(dir, "data"), { recursive: true });
   for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text);
-  fs.writeFileSync(registry, registryText);
   fs.writeFileSync(config, configText);
-  return { dir, files: [...Object.keys(files).map((f) => path.join(dir, f)), registry, config] };
+  return { dir, files: [...Object.keys(files).map((f) => path.join(dir, f)), config] };
 }
 
 function camel(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-}
-
-/** Adds the import and the entry to the registry's list of environments. */
-function addToRegistry(text: string, name: string, exportName: string): string {
-  const importLine = `import { ${exportName} } from "./${name}/environment.js";\n`;
-  const lastImport = text.lastIndexOf("\nimport ");
-  const endOfImports = text.indexOf("\n", lastImport + 1) + 1;
-  const withImport = text.slice(0, endOfImports) + importLine + text.slice(endOfImports);
-  const list = /const all: Environment<any>\[\] = \[([\s\S]*?)\];/;
-  if (!list.test(withImport)) throw new ConfigError("new-env: cannot find the environment list in services/environments/index.ts");
-  return withImport.replace(list, (_m, items: string) => `const all: Environment<any>[] = [${items.trimEnd().replace(/,$/, "")}, ${exportName}];`);
 }
 
 /** Adds NAME (resources) and NAME_simple_agent to the instances, before the rollout instance. */
@@ -75,7 +61,7 @@ function environmentModule(name: string, exportName: string): string {
 // answer containing the row's expected_answer. Replace both with your own.
 import { z } from "zod";
 import { defineEnvironment, defineTool, taskFields } from "../../resources/environment.js";
-import { lastAssistantText } from "../../resources/response-text.js";
+import { lastAssistantText } from "../../openai/response-text.js";
 
 /** The row's own fields (beside responses_create_params). */
 const TaskData = z.object({ expected_answer: z.string().min(1) });
@@ -89,7 +75,7 @@ const lookup = defineTool<unknown, typeof lookupArgs>({
   run: (_args, { task }) => ({ answer: taskFields(task, TaskData).expected_answer }),
 });
 
-export const ${exportName} = defineEnvironment({
+const ${exportName} = defineEnvironment({
   name: "${name}",
   description: "TODO: what this environment trains",
   tools: [lookup],
@@ -100,6 +86,9 @@ export const ${exportName} = defineEnvironment({
     return { reward: answer.includes(expected_answer) ? 1 : 0, extra: { final_answer: answer } };
   },
 });
+
+// The registry finds this folder and takes its default export.
+export default ${exportName};
 `;
 }
 
@@ -107,10 +96,10 @@ function testModule(name: string, exportName: string): string {
   return `import * as fs from "node:fs";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { taskFromJson } from "../../mesh/responses-json.js";
+import { taskFromJson } from "../../openai/responses-json.js";
 import { hostClient } from "../../resources/verify-cases.js";
-import { startEnvironmentMesh, type EnvironmentMesh } from "../testing.js";
-import { ${exportName} } from "./environment.js";
+import { startEnvironmentMesh, type EnvironmentMesh } from "../../../testing/environment-mesh.js";
+import ${exportName} from "./environment.js";
 
 const rows = fs
   .readFileSync(new URL("./data/example.jsonl", import.meta.url), "utf8")

@@ -17,18 +17,14 @@ import { paramsFromJson, responseFromJson, responseToJson, taskFromJson } from "
 import { startMesh, type RunningMesh } from "../app/start.js";
 import { ReplayBook } from "./replay.js";
 import { startMock, startModel, type RunningMock, type RunningModel } from "../../testing/model-kit.js";
+import { nemoGymFiles } from "../../testing/data/nemo-gym/files.js";
 
 setQuiet(true);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SHARED = path.resolve(here, "../../../shared/data/nemo-gym");
-const ROLLOUT_FILES = fs.existsSync(SHARED)
-  ? fs
-      .readdirSync(SHARED)
-      .map((d) => path.join(SHARED, d, "example_rollouts.jsonl"))
-      .filter((f) => fs.existsSync(f))
-  : [];
-const EXAMPLE_ROLLOUTS = path.resolve(here, "../environments/example_single_tool_call/data/example_rollouts.jsonl");
+const ENVIRONMENTS = path.resolve(here, "../environments");
+const ROLLOUT_FILES = nemoGymFiles().filter((f) => path.basename(f.name) === "example_rollouts.jsonl");
+const EXAMPLE_ROLLOUTS = path.join(ENVIRONMENTS, "example_single_tool_call/data/example_rollouts.jsonl");
 
 const rows = (file: string) =>
   fs
@@ -55,12 +51,19 @@ function stepsOf(row: JsonObject): { request: JsonObject; answer: JsonObject[]; 
   return steps;
 }
 
-describe("ReplayBook over the shared recorded rollouts", () => {
+describe("ReplayBook over NeMo Gym's recorded rollouts", () => {
   it("finds the recordings", () => {
     expect(ROLLOUT_FILES.length).toBeGreaterThanOrEqual(5);
+    expect(ROLLOUT_FILES.map((f) => f.name)).toEqual([
+      "example_multi_step/example_rollouts.jsonl",
+      "example_single_tool_call/example_rollouts.jsonl",
+      "math_with_judge/example_rollouts.jsonl",
+      "mcqa/example_rollouts.jsonl",
+      "structured_outputs/example_rollouts.jsonl",
+    ]);
   });
 
-  it.each(ROLLOUT_FILES.map((f) => [path.relative(SHARED, f), f]))("answers every step of %s as recorded", (_name, file) => {
+  it.each(ROLLOUT_FILES.map((f) => [f.name, f.file]))("answers every step of %s as recorded", (_name, file) => {
     const book = ReplayBook.fromFiles([file]);
     let steps = 0;
     for (const row of rows(file)) {
@@ -80,7 +83,7 @@ describe("ReplayBook over the shared recorded rollouts", () => {
     expect(steps).toBeGreaterThanOrEqual(rows(file).length);
   });
 
-  const multiStep = path.join(SHARED, "example_multi_step/example_rollouts.jsonl");
+  const multiStep = path.join(ENVIRONMENTS, "example_multi_step/data/example_rollouts.jsonl");
 
   it("matches on what the model saw, not on ids, statuses, reasoning or JSON spacing", () => {
     const book = ReplayBook.fromFiles([multiStep]);
@@ -111,7 +114,7 @@ describe("ReplayBook over the shared recorded rollouts", () => {
   });
 
   it("refuses a file with no recorded responses, naming it", () => {
-    const tasks = path.join(SHARED, "example_single_tool_call/example.jsonl");
+    const tasks = path.join(ENVIRONMENTS, "example_single_tool_call/data/example.jsonl");
     expect(() => ReplayBook.fromFiles([tasks])).toThrow(`replay file ${tasks}: no rows with "responses_create_params" and "response"`);
   });
 });

@@ -1,18 +1,34 @@
-// The text of a model response, as verifiers read it.
+// The text of a model response, as verifiers read it. Two readings exist in
+// NeMo Gym, and differ on a message whose content is a plain string:
+// `responseText` (NeMo Gym's extract_text) counts it, `outputText` (the
+// OpenAI SDK's `response.output_text`, which mcqa and structured_outputs
+// read) does not, since the SDK reads only `output_text` parts.
 import type { Item, Response } from "../../gen/gym/v1/responses_pb.js";
+
+/** A message item's `output_text` parts, joined; "" for anything else. */
+function partsText(item: Item): string {
+  if (item.kind.case !== "message" || item.kind.value.content.case !== "parts") return "";
+  return item.kind.value.content.value.parts.map((p) => (p.kind.case === "outputText" ? p.kind.value.text : "")).join("");
+}
 
 /** A message item's text: a plain-string content, or its output_text parts joined. */
 export function messageItemText(item: Item): string {
-  if (item.kind.case !== "message") return "";
-  const content = item.kind.value.content;
-  if (content.case === "text") return content.value;
-  if (content.case !== "parts") return "";
-  return content.value.parts.map((p) => (p.kind.case === "outputText" ? p.kind.value.text : "")).join("");
+  if (item.kind.case === "message" && item.kind.value.content.case === "text") return item.kind.value.content.value;
+  return partsText(item);
 }
 
 /** All message text of the response, joined with nothing between (NeMo Gym's extract_text). */
 export function responseText(response: Response): string {
   return response.output.map(messageItemText).join("");
+}
+
+/**
+ * The OpenAI SDK's `response.output_text`: the text of every `output_text`
+ * part of every message item (whatever its role), in order, joined with no
+ * separator; refusals, reasoning, tool items and plain-string contents add nothing.
+ */
+export function outputText(response: Response): string {
+  return response.output.map(partsText).join("");
 }
 
 /** The text of the last assistant message, or "" when there is none. */

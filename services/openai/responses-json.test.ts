@@ -1,6 +1,4 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { create, fromBinary, toBinary, type JsonObject } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import {
@@ -13,6 +11,7 @@ import {
   type Item,
 } from "../../gen/gym/v1/responses_pb.js";
 import { TaskSchema } from "../../gen/gym/v1/task_pb.js";
+import { nemoGymFiles } from "../../testing/data/nemo-gym/files.js";
 import {
   JsonShapeError,
   functionToolFromJson,
@@ -29,38 +28,26 @@ import {
   toolToJson,
 } from "./responses-json.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const DATA = path.resolve(here, "../../../shared/data/nemo-gym");
-
-function jsonlFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...jsonlFiles(p));
-    else if (e.name.endsWith(".jsonl")) out.push(p);
-  }
-  return out.sort();
-}
-
 interface Row {
   name: string;
   row: JsonObject;
 }
 
+const FILES = nemoGymFiles();
+
 function dataRows(): Row[] {
   const rows: Row[] = [];
-  for (const file of jsonlFiles(DATA)) {
-    const rel = path.relative(DATA, file);
+  for (const { name, file } of FILES) {
     fs.readFileSync(file, "utf8")
       .split("\n")
       .forEach((line, i) => {
-        if (line.trim() !== "") rows.push({ name: `${rel}:${i + 1}`, row: JSON.parse(line) as JsonObject });
+        if (line.trim() !== "") rows.push({ name: `${name}:${i + 1}`, row: JSON.parse(line) as JsonObject });
       });
   }
   return rows;
 }
 
-const ROWS = fs.existsSync(DATA) ? dataRows() : [];
+const ROWS = dataRows();
 
 /** Splits a rollout row into its response and the task part. */
 function split(row: JsonObject): { task: JsonObject; response: JsonObject | undefined } {
@@ -91,8 +78,11 @@ function expectShapeError(fn: () => unknown, where: string, problem: RegExp): Js
   return err;
 }
 
-describe("NeMo Gym shared data round-trips", () => {
+describe("NeMo Gym data round-trips", () => {
   it("finds the data", () => {
+    expect(FILES).toHaveLength(22);
+    expect(ROWS).toHaveLength(110);
+    expect(ROWS.filter((r) => "response" in r.row)).toHaveLength(25);
     expect(ROWS.length).toBeGreaterThan(50);
     expect(ROWS.filter((r) => "response" in r.row).length).toBeGreaterThan(10);
   });

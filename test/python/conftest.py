@@ -21,7 +21,6 @@ import pytest
 from gym_mesh import connect
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
 CONFIG = Path(os.environ.get("GYM_TEST_CONFIG", REPO / "config" / "default.yaml"))
 DATASET = REPO / "services" / "environments" / "example_single_tool_call" / "data" / "example.jsonl"
 

@@ -24,7 +24,11 @@ from gym_mesh import JsonShapeError, collect, connect, target_of, task_from_row,
 AGENT = "example_single_tool_call_simple_agent"
 WEATHER_OUTPUT = '{"city": "San Francisco", "weather_description": "The weather in San Francisco is cold."}'
 RPC_TIMEOUT_S = 30
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"  # sibling of the repo root
+REPO = Path(__file__).resolve().parents[2]
+# NeMo Gym's data files (see testing/data/nemo-gym/README.md): files.txt lists them as
+# `<environment>/<file>`; each is there or in its ported environment's data/.
+NEMO_GYM_DATA = REPO / "testing" / "data" / "nemo-gym"
+ENVIRONMENTS = REPO / "services" / "environments"
 
 
 def kinds(items) -> list[str]:
@@ -294,20 +298,31 @@ def test_string_input_without_tools(agent_channel):
 # (f) task_from_row
 
 
-def shared_rows() -> list[tuple[str, int, dict]]:
+def nemo_gym_file(name: str) -> Path:
+    env, _, rest = name.partition("/")
+    fixture, ported = NEMO_GYM_DATA / name, ENVIRONMENTS / env / "data" / rest
+    assert not (fixture.exists() and ported.exists()), f"NeMo Gym data {name} is in both {fixture} and {ported}"
+    assert fixture.exists() or ported.exists(), f"NeMo Gym data {name} is missing: neither {fixture} nor {ported} exists"
+    return fixture if fixture.exists() else ported
+
+
+def nemo_gym_example_rows() -> list[tuple[str, int, dict]]:
+    """Every row of every `<environment>/example.jsonl` listed in files.txt."""
+    listed = [line.strip() for line in (NEMO_GYM_DATA / "files.txt").read_text().splitlines()]
+    names = sorted(n for n in listed if n and not n.startswith("#") and n.count("/") == 1 and n.endswith("/example.jsonl"))
     rows = []
-    for path in sorted((SHARED / "data" / "nemo-gym").glob("*/example.jsonl")):
-        for n, line in enumerate(path.read_text().splitlines(), 1):
+    for name in names:
+        for n, line in enumerate(nemo_gym_file(name).read_text().splitlines(), 1):
             if line.strip():
-                rows.append((path.parent.name, n, json.loads(line)))
+                rows.append((name.partition("/")[0], n, json.loads(line)))
     return rows
 
 
-def test_task_from_row_converts_every_shared_example():
-    rows = shared_rows()
-    if not rows:
-        pytest.skip(f"no NeMo Gym example datasets under {SHARED}")
+def test_task_from_row_converts_every_nemo_gym_example():
+    rows = nemo_gym_example_rows()
     assert len({env for env, _, _ in rows}) >= 10
+    assert len({env for env, _, _ in rows}) == 13
+    assert len(rows) == 65
     for env, n, row in rows:
         where = f"{env}/example.jsonl:{n}"
         task = task_from_row(row)

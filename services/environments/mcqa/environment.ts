@@ -18,7 +18,7 @@ import {
   type GradingMode,
   type OptionEntry,
 } from "./grading.js";
-import { outputText } from "./output-text.js";
+import { outputText } from "../../openai/response-text.js";
 import { UnsupportedPythonRegexError } from "../../pycompat/regex.js";
 import { pyStrip } from "../../pycompat/str.js";
 

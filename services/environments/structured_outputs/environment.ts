@@ -6,7 +6,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Response } from "../../../gen/gym/v1/responses_pb.js";
 import { defineEnvironment } from "../../resources/environment.js";
-import { outputText } from "../mcqa/output-text.js";
+import { outputText } from "../../openai/response-text.js";
 import { UnsupportedPythonRegexError } from "../../pycompat/regex.js";
 import { pyStrip, pyTruncate } from "../../pycompat/str.js";
 import { JSONDecodeError, pyJsonLoads } from "../../pycompat/json-loads.js";
