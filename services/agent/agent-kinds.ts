@@ -63,7 +63,7 @@ export const AGENT_KIND_NAMES = AGENT_KINDS.map((k) => k.name) as [AgentKind, ..
 export const DEFAULT_AGENT_KIND: AgentKind = "simple_agent";
 
 /** The kind of this name; throws for a name not in the list (the config schema lets none through). */
-export function agentKind(name: string): (typeof AGENT_KINDS)[number] {
+export function findAgentKind(name: string): (typeof AGENT_KINDS)[number] {
   const kind = AGENT_KINDS.find((k) => k.name === name);
   if (!kind) throw new Error(`unknown agent kind "${name}" (kinds: ${AGENT_KIND_NAMES.join(", ")})`);
   return kind;

@@ -4,7 +4,7 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { AgentService, RunStreamResponseSchema, type RunStreamResponse } from "../../gen/gym/v1/agent_pb.js";
 import type { Item } from "../../gen/gym/v1/responses_pb.js";
 import { AsyncQueue } from "../mesh/async-queue.js";
-import { agentKind, DEFAULT_AGENT_KIND, type AgentRunner } from "./agent-kinds.js";
+import { findAgentKind, DEFAULT_AGENT_KIND, type AgentRunner } from "./agent-kinds.js";
 import type { AgentDeps } from "./rollout-parts.js";
 
 export function createAgentService(deps: AgentDeps): ServiceImpl<typeof AgentService> {
@@ -13,7 +13,7 @@ export function createAgentService(deps: AgentDeps): ServiceImpl<typeof AgentSer
 
 /** The service and a count of its rollouts running now (for the rollouts_in_flight gauge). */
 export function createAgentHost(deps: AgentDeps): { impl: ServiceImpl<typeof AgentService>; rolloutsInFlight: () => number } {
-  const run = agentKind(deps.kind ?? DEFAULT_AGENT_KIND).run;
+  const run = findAgentKind(deps.kind ?? DEFAULT_AGENT_KIND).run;
   let inFlight = 0;
   const runRollout: AgentRunner = async (...args) => {
     inFlight++;

@@ -23,7 +23,7 @@ import { taskFromJson } from "../openai/responses-json.js";
 import { defineEnvironment, defineTool, verifyByStepOnly } from "../resources/environment.js";
 import { createResourcesService } from "../resources/host.js";
 import { createRolloutService } from "../rollout/rollout-service.js";
-import { AGENT_KIND_NAMES, AGENT_KINDS, agentKind, type AgentKind } from "./agent-kinds.js";
+import { AGENT_KIND_NAMES, AGENT_KINDS, findAgentKind, type AgentKind } from "./agent-kinds.js";
 import { createAgentService } from "./agent-service.js";
 import { Deadline } from "./deadline.js";
 import { runSimpleAgent } from "./simple-agent.js";
@@ -281,7 +281,7 @@ describe("agent kinds", () => {
       expect(typeof kind.run).toBe("function");
     }
     expect(AGENT_KINDS.filter((k) => k.drives === "steps").map((k) => k.name)).toEqual(["gymnasium_agent"]);
-    expect(agentKind("simple_agent").run).toBe(runSimpleAgent);
-    expect(() => agentKind("fancy_agent")).toThrow(/unknown agent kind "fancy_agent" \(kinds: simple_agent, /);
+    expect(findAgentKind("simple_agent").run).toBe(runSimpleAgent);
+    expect(() => findAgentKind("fancy_agent")).toThrow(/unknown agent kind "fancy_agent" \(kinds: simple_agent, /);
   });
 });

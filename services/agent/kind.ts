@@ -10,7 +10,7 @@ import { localClient } from "../mesh/local-transport.js";
 import { hosted, serve } from "../mesh/serve.js";
 import { nemoGymAgentRoutes } from "../nemo-gym/agent-routes.js";
 import { isGymnasium, type EnvironmentRegistry } from "../resources/environment.js";
-import { AGENT_KIND_NAMES, DEFAULT_AGENT_KIND, agentKind as agentKindInfo } from "./agent-kinds.js";
+import { AGENT_KIND_NAMES, DEFAULT_AGENT_KIND, findAgentKind } from "./agent-kinds.js";
 import { createAgentHost } from "./agent-service.js";
 
 export const AgentConfig = z.strictObject({
@@ -43,7 +43,7 @@ export function agentKind(environments: EnvironmentRegistry): InstanceKind<Agent
       const resources = lookup(c.resources) as { kind: string; environment?: string } | undefined;
       const env = resources?.kind === "resources" && resources.environment ? environments[resources.environment] : undefined;
       if (!env) return;
-      const wantsSteps = agentKindInfo(c.agent).drives === "steps";
+      const wantsSteps = findAgentKind(c.agent).drives === "steps";
       if (wantsSteps !== isGymnasium(env)) {
         throw new ConfigError(
           `instances.${name}.agent: ${c.agent} cannot drive "${env.name}" (${isGymnasium(env) ? "a multi-turn environment: use gymnasium_agent" : "not a multi-turn environment"})`,
