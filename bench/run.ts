@@ -14,8 +14,8 @@ import * as readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { Command } from "commander";
-import { ResourcesService } from "../gen/gym/v1/resources_pb.js";
-import { CollectRequestSchema, RolloutService, type CollectRequest } from "../gen/gym/v1/rollout_pb.js";
+import { ResourcesService } from "../gen/gymmesh/v1/resources_pb.js";
+import { CollectRequestSchema, RolloutService, type CollectRequest } from "../gen/gymmesh/v1/rollout_pb.js";
 import { clientFor } from "../services/mesh/clients.js";
 import { taskFromJson } from "../services/openai/responses-json.js";
 import type { BareJob, BareResult } from "./bare-loop.js";
@@ -136,7 +136,7 @@ async function runMesh(rolloutUrl: string, level: Level): Promise<Measured> {
       while (outstanding >= level.concurrency) await new Promise<void>((r) => (freed = r));
       outstanding++;
       sentAt.set(String(i), performance.now());
-      yield create(CollectRequestSchema, { taskId: String(i), task });
+      yield create(CollectRequestSchema, { taskId: String(i), input: { case: "task", value: task } });
     }
   }
   const started = performance.now();

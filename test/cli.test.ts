@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { describe, expect, it } from "vitest";
-import { AgentService } from "../gen/gym/v1/agent_pb.js";
+import { AgentService } from "../gen/gymmesh/v1/agent_pb.js";
 import { clientFor } from "../services/mesh/clients.js";
 import { taskFromJson } from "../services/openai/responses-json.js";
 import { EXAMPLE_DATA, ROOT, readJsonl, run } from "../testing/helpers.js";

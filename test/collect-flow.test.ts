@@ -1,7 +1,7 @@
 // RolloutService.Collect under a slow reader and under cancellation.
 import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CollectRequestSchema, CollectResponseSchema, RolloutService } from "../gen/gym/v1/rollout_pb.js";
+import { CollectRequestSchema, CollectResponseSchema, RolloutService } from "../gen/gymmesh/v1/rollout_pb.js";
 import { clientFor } from "../services/mesh/clients.js";
 import { loadConfig } from "../services/app/config.js";
 import { setQuiet } from "../services/mesh/log.js";

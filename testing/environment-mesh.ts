@@ -3,8 +3,8 @@
 // agents driving it), started on loopback ports with the mock model.
 import { fileURLToPath } from "node:url";
 import type { Client } from "@connectrpc/connect";
-import { AgentService } from "../gen/gym/v1/agent_pb.js";
-import { ResourcesService } from "../gen/gym/v1/resources_pb.js";
+import { AgentService } from "../gen/gymmesh/v1/agent_pb.js";
+import { ResourcesService } from "../gen/gymmesh/v1/resources_pb.js";
 import { clientFor } from "../services/mesh/clients.js";
 import { loadConfig, type MeshConfig } from "../services/app/config.js";
 import { setQuiet } from "../services/mesh/log.js";

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { stringify } from "yaml";
-import { ModelService } from "../gen/gym/v1/model_pb.js";
+import { ModelService } from "../gen/gymmesh/v1/model_pb.js";
 import { loadConfig } from "../services/app/config.js";
 import { serve, type RunningServer } from "../services/mesh/serve.js";
 import { serveModel } from "../services/model/kind.js";

@@ -2,7 +2,7 @@
 // (what resources server a kind can drive), AgentService (which runner) and
 // the docs and `gym agents` listing (the summaries) all read it.
 // The runners must not import this module (it imports them).
-import type { Rollout, Task } from "../../gen/gym/v1/task_pb.js";
+import type { Rollout, Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { runGymnasiumAgent } from "./gymnasium-agent.js";
 import type { AgentDeps, RunOptions } from "./rollout-parts.js";
 import { runSimpleAgent } from "./simple-agent.js";

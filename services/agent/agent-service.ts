@@ -1,9 +1,13 @@
 // AgentService: runs one rollout per call with the configured agent kind.
-import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { AgentService, RunStreamResponseSchema, type RunStreamResponse } from "../../gen/gym/v1/agent_pb.js";
-import type { Item } from "../../gen/gym/v1/responses_pb.js";
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { AgentService, RunStreamResponseSchema, type RunRequest, type RunStreamRequest, type RunStreamResponse } from "../../gen/gymmesh/v1/agent_pb.js";
+import type { Item } from "../../gen/gymmesh/v1/responses_pb.js";
+import type { Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { AsyncQueue } from "../mesh/async-queue.js";
+import { rolloutLine, rowFromJsonText } from "../nemo-gym/rollout-line.js";
+import { taskToJson } from "../openai/responses-json.js";
+import { REQUEST_ID_HEADER } from "./deadline.js";
 import { findAgentKind, DEFAULT_AGENT_KIND, type AgentRunner } from "./agent-kinds.js";
 import type { AgentDeps } from "./rollout-parts.js";
 
@@ -25,16 +29,17 @@ export function createAgentHost(deps: AgentDeps): { impl: ServiceImpl<typeof Age
   };
   const impl: ServiceImpl<typeof AgentService> = {
     async run(req, ctx) {
-      if (!req.task) throw new ConnectError("RunRequest.task is required", Code.InvalidArgument);
-      const rollout = await runRollout(deps, req.task, req.rolloutId, { signal: ctx.signal, timeoutMs: ctx.timeoutMs() });
-      return { rollout };
+      const { task, row } = taskOf(req, "RunRequest");
+      const rollout = await runRollout(deps, task, rolloutIdOf(req, ctx), { signal: ctx.signal, timeoutMs: ctx.timeoutMs() });
+      if (!req.wantOutputLine) return { rollout };
+      return { rollout, outputLineJson: JSON.stringify(rolloutLine(row ?? taskToJson(task), rollout, { agent: deps.name })) };
     },
 
     async *runStream(req, ctx): AsyncGenerator<RunStreamResponse> {
-      if (!req.task) throw new ConnectError("RunStreamRequest.task is required", Code.InvalidArgument);
+      const { task } = taskOf(req, "RunStreamRequest");
       const events = new AsyncQueue<RunStreamResponse>();
       const onItem = (item: Item) => events.push(create(RunStreamResponseSchema, { event: { case: "item", value: item } }));
-      runRollout(deps, req.task, req.rolloutId, { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), onItem }).then(
+      runRollout(deps, task, rolloutIdOf(req, ctx), { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), onItem }).then(
         (rollout) => {
           events.push(create(RunStreamResponseSchema, { event: { case: "rollout", value: rollout } }));
           events.end();
@@ -45,4 +50,16 @@ export function createAgentHost(deps: AgentDeps): { impl: ServiceImpl<typeof Age
     },
   };
   return { impl, rolloutsInFlight: () => inFlight };
+}
+
+/** The request's task, typed or from its NeMo Gym row (then also the row, for the output line). */
+function taskOf(req: RunRequest | RunStreamRequest, what: string): { task: Task; row?: JsonObject } {
+  if (req.input.case === "task") return { task: req.input.value };
+  if (req.input.case === "rowJson") return rowFromJsonText(req.input.value);
+  throw new ConnectError(`${what} needs a task or a row_json`, Code.InvalidArgument);
+}
+
+/** The caller's rollout id, else its x-request-id, else one the agent makes up. */
+function rolloutIdOf(req: RunRequest | RunStreamRequest, ctx: HandlerContext): string {
+  return req.rolloutId || ctx.requestHeader.get(REQUEST_ID_HEADER) || "";
 }

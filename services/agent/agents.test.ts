@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { AgentService } from "../../gen/gym/v1/agent_pb.js";
+import { AgentService } from "../../gen/gymmesh/v1/agent_pb.js";
 import { clientFor } from "../mesh/clients.js";
 import { loadConfig } from "../app/config.js";
 import { ConfigError } from "../mesh/errors.js";

@@ -5,11 +5,15 @@
 // being made.
 import { Code, ConnectError } from "@connectrpc/connect";
 
-/** The options of one call a rollout makes: its cancellation and the time left. */
+/** The options of one call a rollout makes: its cancellation, the time left and its correlation id. */
 export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
+  headers?: Record<string, string>;
 }
+
+/** The request metadata that correlates the logs of every call of one rollout. */
+export const REQUEST_ID_HEADER = "x-request-id";
 
 export interface DeadlineInit {
   /**
@@ -21,6 +25,8 @@ export interface DeadlineInit {
   signal?: AbortSignal;
   /** Who is calling (the agent instance), for the error message. */
   name?: string;
+  /** Sent as `x-request-id` with every call (the rollout id). */
+  requestId?: string;
   /** The clock, in milliseconds (tests pass their own); monotonic by default. */
   now?: () => number;
 }
@@ -30,12 +36,14 @@ export class Deadline {
   readonly at: number | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly name: string | undefined;
+  private readonly headers: Record<string, string> | undefined;
   private readonly now: () => number;
 
   constructor(init: DeadlineInit = {}) {
     this.now = init.now ?? (() => performance.now());
     this.signal = init.signal;
     this.name = init.name;
+    this.headers = init.requestId ? { [REQUEST_ID_HEADER]: init.requestId } : undefined;
     const { timeoutMs } = init;
     this.at = timeoutMs === undefined || Number.isNaN(timeoutMs) || timeoutMs === Infinity ? undefined : this.now() + timeoutMs;
   }
@@ -52,10 +60,10 @@ export class Deadline {
    */
   call(what: string): CallOptions {
     const left = this.remainingMs();
-    if (left === undefined) return { signal: this.signal };
+    if (left === undefined) return { signal: this.signal, headers: this.headers };
     if (left <= 0) {
       throw new ConnectError(`${this.name ? `${this.name}: ` : ""}the rollout's deadline passed before ${what}`, Code.DeadlineExceeded);
     }
-    return { signal: this.signal, timeoutMs: Math.max(1, Math.floor(left)) };
+    return { signal: this.signal, timeoutMs: Math.max(1, Math.floor(left)), headers: this.headers };
   }
 }

@@ -6,16 +6,17 @@
 import { randomUUID } from "node:crypto";
 import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ItemSchema, ResponseSchema, UsageSchema, type Item, type Response } from "../../gen/gym/v1/responses_pb.js";
-import { RolloutSchema, VerdictSchema, type Rollout, type Task } from "../../gen/gym/v1/task_pb.js";
+import { ItemSchema, ResponseSchema, UsageSchema, type Item, type Response } from "../../gen/gymmesh/v1/responses_pb.js";
+import { RolloutSchema, VerdictSchema, type Rollout, type Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { log } from "../mesh/log.js";
+import { jsonObjectOf } from "../openai/responses-json.js";
 import {
   addUsage,
   callModel,
-  closeQuietly,
   inputItems,
   requestWith,
   rolloutDeadline,
+  totalMs,
   Stopwatch,
   taskParams,
   userMessage,
@@ -26,10 +27,12 @@ import {
 export async function runGymnasiumAgent(deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions = {}): Promise<Rollout> {
   const params = taskParams(task);
   rolloutId ||= randomUUID();
-  const deadline = rolloutDeadline(deps, options);
+  const deadline = rolloutDeadline(deps, options, rolloutId);
   const clock = new Stopwatch();
 
-  const reset = await clock.time("toolsMs", deps.resources.reset({ task, requestId: rolloutId }, deadline.call("reset")));
+  const episodes = deps.episodes;
+  if (!episodes) throw new ConnectError(`${deps.name}: a gymnasium_agent needs the environment's EpisodeService`, Code.FailedPrecondition);
+  const reset = await clock.time("tools", episodes.reset({ task }, deadline.call("reset")));
   let open = true;
   try {
     const input = inputItems(params.input);
@@ -49,14 +52,14 @@ export async function runGymnasiumAgent(deps: AgentDeps, task: Task, rolloutId: 
 
     while (deps.maxSteps <= 0 || turns < deps.maxSteps) {
       turns++;
-      const response = await clock.time("modelMs", callModel(deps, requestWith(params, [...input, ...outputs]), rolloutId, deadline));
+      const response = await clock.time("model", callModel(deps, requestWith(params, [...input, ...outputs]), rolloutId, deadline));
       last = response;
       addUsage(usage, response.usage);
       response.output.forEach(emit);
 
-      const step = await clock.time("verifyMs", deps.resources.step({ sessionId: reset.sessionId, task, response }, deadline.call("step")));
+      const step = await clock.time("verify", episodes.step({ episodeId: reset.episodeId, task, response }, deadline.call("step")));
       total += step.reward;
-      info = step.info ?? {};
+      info = jsonObjectOf(step.infoJson, "info_json");
       for (const out of toolOutputs(info)) emit(out);
       if (step.observation) emit(userMessage(step.observation));
       if (step.terminated || step.truncated) {
@@ -70,13 +73,15 @@ export async function runGymnasiumAgent(deps: AgentDeps, task: Task, rolloutId: 
 
     if (!last) throw new ConnectError(`${deps.name}: the episode ended before any model turn`, Code.Internal);
     const final = create(ResponseSchema, { ...last, output: outputs, usage });
-    const verdict = create(VerdictSchema, { reward: total, extra: { terminated, truncated, info } });
+    const verdict = create(VerdictSchema, { reward: total, extraJson: JSON.stringify({ terminated, truncated, info }) });
     const timings = clock.finish();
-    log.info("rollout_done", { agent: deps.name, rollout_id: rolloutId, steps: turns, reward: total, ms: Math.round(timings.totalMs) });
+    log.info("rollout_done", { agent: deps.name, rollout_id: rolloutId, steps: turns, reward: total, ms: totalMs(timings) });
     return create(RolloutSchema, { rolloutId, task, response: final, verdict, steps: turns, timings });
   } finally {
     if (open) {
-      closeQuietly(deps, reset.sessionId, (err) => log.warn("close_session_failed", { agent: deps.name, rollout_id: rolloutId, message: err.message }));
+      episodes.closeEpisode({ episodeId: reset.episodeId }).catch((err: Error) =>
+        log.warn("close_episode_failed", { agent: deps.name, rollout_id: rolloutId, message: err.message }),
+      );
     }
   }
 }

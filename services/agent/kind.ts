@@ -1,9 +1,10 @@
 // The `agent` kind: an AgentService running one of NeMo Gym's agent kinds
 // against a model instance and a resources instance, plus NeMo Gym's `/run`.
 import { z } from "zod";
-import { AgentService } from "../../gen/gym/v1/agent_pb.js";
-import { ModelService } from "../../gen/gym/v1/model_pb.js";
-import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import { AgentService } from "../../gen/gymmesh/v1/agent_pb.js";
+import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
+import { ModelService } from "../../gen/gymmesh/v1/model_pb.js";
+import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { ConfigError } from "../mesh/errors.js";
 import { defineKind, grpc_port, port, type InstanceKind } from "../mesh/kind.js";
 import { localClient } from "../mesh/local-transport.js";
@@ -56,6 +57,7 @@ export function agentKind(environments: EnvironmentRegistry): InstanceKind<Agent
         kind: c.agent,
         model: ctx.peer(ModelService, c.model),
         resources: ctx.peer(ResourcesService, c.resources),
+        episodes: ctx.peer(EpisodeService, c.resources),
         maxSteps: c.max_steps,
         skipVerification: c.skip_verification,
         skipVerificationReward: c.skip_verification_reward,

@@ -1,19 +1,23 @@
 // Pieces every agent kind uses: the task's input as items, the rollout's
 // deadline, usage sums, and timing of the parts of a rollout.
 import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import type { ModelService } from "../../gen/gym/v1/model_pb.js";
-import type { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import type { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
+import type { ModelService } from "../../gen/gymmesh/v1/model_pb.js";
+import type { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import {
   ItemListSchema,
   ItemSchema,
   ResponseCreateParamsSchema,
+  Role,
   type Item,
   type Response,
   type ResponseCreateParams,
   type Usage,
-} from "../../gen/gym/v1/responses_pb.js";
-import type { Task, Timings } from "../../gen/gym/v1/task_pb.js";
+} from "../../gen/gymmesh/v1/responses_pb.js";
+import { TimingsSchema, type Task, type Timings } from "../../gen/gymmesh/v1/task_pb.js";
+import { jsonObjectOf } from "../openai/responses-json.js";
 // Types only: agent-kinds imports the runners, which import this module.
 import type { AgentKind } from "./agent-kinds.js";
 import { Deadline } from "./deadline.js";
@@ -28,6 +32,8 @@ export interface AgentDeps {
   kind?: AgentKind;
   model: Client<typeof ModelService>;
   resources: Client<typeof ResourcesService>;
+  /** Multi-turn environments: the same resources instance's EpisodeService. */
+  episodes?: Client<typeof EpisodeService>;
   /** Model calls per rollout; 0 means no limit. */
   maxSteps: number;
   /** tool_simulation_agent: skip the verifier and give this reward instead. */
@@ -47,8 +53,8 @@ export interface RunOptions {
  * The rollout's deadline, fixed when the rollout starts: every call it makes
  * gets `deadline.call(...)`, the time left then, never the whole budget again.
  */
-export function rolloutDeadline(deps: AgentDeps, options: RunOptions): Deadline {
-  return new Deadline({ timeoutMs: options.timeoutMs, signal: options.signal, name: deps.name });
+export function rolloutDeadline(deps: AgentDeps, options: RunOptions, rolloutId: string): Deadline {
+  return new Deadline({ timeoutMs: options.timeoutMs, signal: options.signal, name: deps.name, requestId: rolloutId });
 }
 
 export function taskParams(task: Task): ResponseCreateParams {
@@ -59,7 +65,7 @@ export function taskParams(task: Task): ResponseCreateParams {
 
 /** A user message in the short form datasets use (`{"role": "user", "content": "..."}`). */
 export function userMessage(text: string): Item {
-  return create(ItemSchema, { kind: { case: "message", value: { role: "user", content: { case: "text", value: text }, untyped: true } } });
+  return create(ItemSchema, { kind: { case: "message", value: { role: Role.USER, content: { case: "text", value: text }, untyped: true } } });
 }
 
 /** The request input as items; a plain string is one user message. */
@@ -76,7 +82,7 @@ export function requestWith(params: ResponseCreateParams, items: Item[]): Respon
 
 /** One model call, given the time left before the deadline; a response-less answer is INTERNAL. */
 export async function callModel(deps: AgentDeps, params: ResponseCreateParams, rolloutId: string, deadline: Deadline): Promise<Response> {
-  const { response } = await deps.model.createResponse({ params, requestId: rolloutId }, deadline.call("a model call"));
+  const { response } = await deps.model.createResponse({ params }, deadline.call("a model call"));
   if (!response) throw new ConnectError(`${deps.name}: the model returned no response`, Code.Internal);
   return response;
 }
@@ -87,36 +93,52 @@ export function addUsage(total: Usage, step: Usage | undefined): void {
   total.outputTokens += step.outputTokens;
   total.totalTokens += step.totalTokens;
   // The token details (cached_tokens, reasoning_tokens) are summed too.
+  const stepExtra = jsonObjectOf(step.extraJson);
+  const totalExtra = jsonObjectOf(total.extraJson);
+  let summed = false;
   for (const key of ["input_tokens_details", "output_tokens_details"]) {
-    const details = step.extra?.[key];
+    const details = stepExtra[key];
     if (!details || typeof details !== "object" || Array.isArray(details)) continue;
-    total.extra ??= {};
-    const sum = (total.extra[key] ??= {}) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(details)) if (typeof v === "number") sum[k] = ((sum[k] as number | undefined) ?? 0) + v;
+    const sum = (totalExtra[key] ??= {}) as Record<string, number>;
+    for (const [k, v] of Object.entries(details)) if (typeof v === "number") sum[k] = (sum[k] ?? 0) + v;
+    summed = true;
   }
+  if (summed) total.extraJson = JSON.stringify(totalExtra);
 }
 
 /** Wall-clock time per part of a rollout. */
 export class Stopwatch {
-  readonly timings: Omit<Timings, "$typeName" | "$unknown"> = { modelMs: 0, toolsMs: 0, verifyMs: 0, totalMs: 0 };
+  private readonly ms = { model: 0, tools: 0, verify: 0 };
   private readonly started = performance.now();
 
-  async time<T>(part: "modelMs" | "toolsMs" | "verifyMs", work: Promise<T>): Promise<T> {
+  async time<T>(part: "model" | "tools" | "verify", work: Promise<T>): Promise<T> {
     const t0 = performance.now();
     try {
       return await work;
     } finally {
-      this.timings[part] += performance.now() - t0;
+      this.ms[part] += performance.now() - t0;
     }
   }
 
-  finish(): Omit<Timings, "$typeName" | "$unknown"> {
-    this.timings.totalMs = performance.now() - this.started;
-    return this.timings;
+  /** The timings so far, and the total. */
+  finish(): Timings {
+    const { model, tools, verify } = this.ms;
+    return create(TimingsSchema, {
+      model: durationFromMs(model),
+      tools: durationFromMs(tools),
+      verify: durationFromMs(verify),
+      total: durationFromMs(performance.now() - this.started),
+    });
   }
 }
 
 /** Closes a session on success and failure alike; a failure to close is only logged by the caller. */
 export function closeQuietly(deps: AgentDeps, sessionId: string, onError: (err: Error) => void): void {
   deps.resources.closeSession({ sessionId }).catch(onError);
+}
+
+/** Whole milliseconds of a rollout's total time, for logs. */
+export function totalMs(timings: Timings): number {
+  const t = timings.total;
+  return t ? Math.round(Number(t.seconds) * 1000 + t.nanos / 1e6) : 0;
 }

@@ -4,8 +4,8 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ItemSchema, ResponseSchema, UsageSchema, type FunctionCall, type Item, type Response } from "../../gen/gym/v1/responses_pb.js";
-import { RolloutSchema, type Rollout, type Task } from "../../gen/gym/v1/task_pb.js";
+import { ItemSchema, ResponseSchema, Role, UsageSchema, type FunctionCall, type Item, type Response } from "../../gen/gymmesh/v1/responses_pb.js";
+import { RolloutSchema, type Rollout, type Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { pythonJsonDumps } from "../pycompat/json-dumps.js";
 import { log } from "../mesh/log.js";
 import {
@@ -16,6 +16,7 @@ import {
   requestWith,
   Stopwatch,
   rolloutDeadline,
+  totalMs,
   taskParams,
   type AgentDeps,
   type Deadline,
@@ -27,10 +28,10 @@ export type { AgentDeps, RunOptions } from "./rollout-parts.js";
 export async function runSimpleAgent(deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions = {}): Promise<Rollout> {
   const params = taskParams(task);
   rolloutId ||= randomUUID();
-  const deadline = rolloutDeadline(deps, options);
+  const deadline = rolloutDeadline(deps, options, rolloutId);
   const clock = new Stopwatch();
 
-  const { sessionId } = await deps.resources.seedSession({ task, requestId: rolloutId }, deadline.call("seeding the session"));
+  const { sessionId } = await deps.resources.seedSession({ task }, deadline.call("seeding the session"));
   try {
     const input = inputItems(params.input);
     const outputs: Item[] = [];
@@ -44,22 +45,22 @@ export async function runSimpleAgent(deps: AgentDeps, task: Task, rolloutId: str
 
     for (;;) {
       steps++;
-      const response = await clock.time("modelMs", callModel(deps, requestWith(params, [...input, ...outputs]), rolloutId, deadline));
+      const response = await clock.time("model", callModel(deps, requestWith(params, [...input, ...outputs]), rolloutId, deadline));
       last = response;
       addUsage(usage, response.usage);
       response.output.forEach(emit);
 
       const calls = response.output.flatMap((i) => (i.kind.case === "functionCall" ? [i.kind.value] : []));
-      const answered = response.output.some((i) => i.kind.case === "message" && i.kind.value.role === "assistant");
+      const answered = response.output.some((i) => i.kind.case === "message" && i.kind.value.role === Role.ASSISTANT);
       if (calls.length === 0 && (answered || response.output.length === 0)) break;
-      for (const fc of calls) emit(await clock.time("toolsMs", runTool(deps, sessionId, fc, deadline)));
+      for (const fc of calls) emit(await clock.time("tools", runTool(deps, sessionId, fc, deadline)));
       if (deps.maxSteps > 0 && steps >= deps.maxSteps) break;
     }
 
     const final = create(ResponseSchema, { ...last, output: outputs, usage });
-    const { verdict } = await clock.time("verifyMs", deps.resources.verify({ sessionId, task, response: final }, deadline.call("verify")));
+    const { verdict } = await clock.time("verify", deps.resources.verify({ sessionId, task, response: final }, deadline.call("verify")));
     const timings = clock.finish();
-    log.info("rollout_done", { agent: deps.name, rollout_id: rolloutId, steps, reward: verdict?.reward, ms: Math.round(timings.totalMs) });
+    log.info("rollout_done", { agent: deps.name, rollout_id: rolloutId, steps, reward: verdict?.reward, ms: totalMs(timings) });
     return create(RolloutSchema, { rolloutId, task, response: final, verdict, steps, timings });
   } finally {
     closeQuietly(deps, sessionId, (err) => log.warn("close_session_failed", { agent: deps.name, rollout_id: rolloutId, message: err.message }));

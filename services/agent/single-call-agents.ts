@@ -4,7 +4,7 @@
 // - tool_simulation_agent: no session; may skip the verifier and give a fixed reward.
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { VerdictSchema, RolloutSchema, type Rollout, type Task } from "../../gen/gym/v1/task_pb.js";
+import { VerdictSchema, RolloutSchema, type Rollout, type Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { log } from "../mesh/log.js";
 import {
   callModel,
@@ -12,6 +12,7 @@ import {
   inputItems,
   requestWith,
   rolloutDeadline,
+  totalMs,
   Stopwatch,
   taskParams,
   type AgentDeps,
@@ -21,8 +22,8 @@ import {
 
 export async function runNonExecutingAgent(deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions = {}): Promise<Rollout> {
   rolloutId ||= randomUUID();
-  const deadline = rolloutDeadline(deps, options);
-  const { sessionId } = await deps.resources.seedSession({ task, requestId: rolloutId }, deadline.call("seeding the session"));
+  const deadline = rolloutDeadline(deps, options, rolloutId);
+  const { sessionId } = await deps.resources.seedSession({ task }, deadline.call("seeding the session"));
   try {
     return await callAndVerify(deps, task, rolloutId, sessionId, deadline, options);
   } finally {
@@ -31,7 +32,8 @@ export async function runNonExecutingAgent(deps: AgentDeps, task: Task, rolloutI
 }
 
 export async function runToolSimulationAgent(deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions = {}): Promise<Rollout> {
-  return callAndVerify(deps, task, rolloutId || randomUUID(), "", rolloutDeadline(deps, options), options);
+  rolloutId ||= randomUUID();
+  return callAndVerify(deps, task, rolloutId, "", rolloutDeadline(deps, options, rolloutId), options);
 }
 
 async function callAndVerify(
@@ -44,16 +46,16 @@ async function callAndVerify(
 ): Promise<Rollout> {
   const params = taskParams(task);
   const clock = new Stopwatch();
-  const response = await clock.time("modelMs", callModel(deps, requestWith(params, inputItems(params.input)), rolloutId, deadline));
+  const response = await clock.time("model", callModel(deps, requestWith(params, inputItems(params.input)), rolloutId, deadline));
   response.output.forEach((item) => options.onItem?.(item));
 
   let verdict;
   if (deps.skipVerification) {
-    verdict = create(VerdictSchema, { reward: deps.skipVerificationReward ?? 0, extra: { verification_skipped: true } });
+    verdict = create(VerdictSchema, { reward: deps.skipVerificationReward ?? 0, extraJson: JSON.stringify({ verification_skipped: true }) });
   } else {
-    ({ verdict } = await clock.time("verifyMs", deps.resources.verify({ sessionId, task, response }, deadline.call("verify"))));
+    ({ verdict } = await clock.time("verify", deps.resources.verify({ sessionId, task, response }, deadline.call("verify"))));
   }
   const timings = clock.finish();
-  log.info("rollout_done", { agent: deps.name, rollout_id: rolloutId, steps: 1, reward: verdict?.reward, ms: Math.round(timings.totalMs) });
+  log.info("rollout_done", { agent: deps.name, rollout_id: rolloutId, steps: 1, reward: verdict?.reward, ms: totalMs(timings) });
   return create(RolloutSchema, { rolloutId, task, response, verdict, steps: 1, timings });
 }

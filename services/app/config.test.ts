@@ -153,7 +153,7 @@ ${settings}`;
   it("reaches the verifier: the instance's grading mode overrides the row's", async () => {
     const { startMesh } = await import("./start.js");
     const { clientFor } = await import("../mesh/clients.js");
-    const { ResourcesService } = await import("../../gen/gym/v1/resources_pb.js");
+    const { ResourcesService } = await import("../../gen/gymmesh/v1/resources_pb.js");
     const { responseFromJson, taskFromJson } = await import("../openai/responses-json.js");
     const row = {
       responses_create_params: { input: "Q?" },

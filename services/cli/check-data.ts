@@ -7,7 +7,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { environments } from "../environments/index.js";
 import { ConfigError } from "../mesh/errors.js";
-import { JsonShapeError, taskFromJson } from "../openai/responses-json.js";
+import { JsonShapeError, taskFromJson, taskExtra } from "../openai/responses-json.js";
 import { environmentSettings, type Environment } from "../resources/environment.js";
 
 export interface RowProblem {
@@ -57,7 +57,7 @@ export function checkRow(env: Environment<any>, raw: string): string[] {
   }
   const problems: string[] = [];
   if (env.taskSchema) {
-    const parsed = env.taskSchema.safeParse(task.extra ?? {});
+    const parsed = env.taskSchema.safeParse(taskExtra(task));
     if (!parsed.success) {
       for (const issue of parsed.error.issues) problems.push(`${issue.path.length ? issue.path.join(".") : "(row)"}: ${issue.message}`);
     }

@@ -1,7 +1,7 @@
 // The `gym` command.
 import { Command, InvalidArgumentError } from "commander";
 import { createClient, type Client } from "@connectrpc/connect";
-import { RolloutService } from "../../gen/gym/v1/rollout_pb.js";
+import { RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
 import { clientFor } from "../mesh/clients.js";
 import { DEFAULT_CONFIG, loadConfig } from "../app/config.js";
 import { ConfigError } from "../mesh/errors.js";

@@ -8,14 +8,15 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import type { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
-import { ResponseSchema, type Item, type Response } from "../../gen/gym/v1/responses_pb.js";
-import type { Task } from "../../gen/gym/v1/task_pb.js";
+import type { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
+import type { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
+import { ResponseSchema, Role, type Item, type Response } from "../../gen/gymmesh/v1/responses_pb.js";
+import type { Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { environments } from "../environments/index.js";
 import { ConfigError } from "../mesh/errors.js";
-import { JsonShapeError, responseFromJson, taskFromJson } from "../openai/responses-json.js";
+import { jsonObjectOf, JsonShapeError, responseFromJson, taskFromJson, verdictFields } from "../openai/responses-json.js";
 import { isGymnasium, type Environment } from "../resources/environment.js";
-import { codeName, hostClient } from "../resources/verify-cases.js";
+import { codeName, hostClients, type HostClients } from "../resources/verify-cases.js";
 
 export interface ReverifyOptions {
   input: string;
@@ -52,7 +53,7 @@ export async function reverifyFile(options: ReverifyOptions): Promise<ReverifySu
   const lines = fs.readFileSync(options.input, "utf8").split("\n");
   const rows = lines.flatMap((text, i) => (text.trim() ? [{ line: i + 1, text }] : []));
   const env = pickEnvironment(options, rows.map((r) => r.text));
-  const client = hostClient(env);
+  const clients = hostClients(env);
   const tasksFile = options.tasks ?? defaultTasksFile(env.name);
   const tasks = tasksFile ? new TaskIndex(tasksFile) : undefined;
   fs.mkdirSync(path.dirname(path.resolve(options.output)), { recursive: true });
@@ -61,7 +62,7 @@ export async function reverifyFile(options: ReverifyOptions): Promise<ReverifySu
   let matched = 0;
 
   for (const { line, text } of rows) {
-    const result = await reverifyRow(env, client, text, line, options.input, tasks);
+    const result = await reverifyRow(env, clients, text, line, options.input, tasks);
     if (result.row) out.push(JSON.stringify(result.row));
     const { row: _row, ...r } = result;
     const same = r.reward !== undefined && r.stored !== undefined && Math.abs(r.reward - r.stored) < 1e-9;
@@ -74,7 +75,7 @@ export async function reverifyFile(options: ReverifyOptions): Promise<ReverifySu
 
 async function reverifyRow(
   env: Environment<any>,
-  client: Client<typeof ResourcesService>,
+  clients: HostClients,
   text: string,
   line: number,
   file: string,
@@ -95,7 +96,7 @@ async function reverifyRow(
     const { response: responseJson, reward: _reward, ...row } = { ...(tasks?.find(json) ?? {}), ...json };
     const task = taskFromJson(row);
     const response = responseFromJson(responseJson, "response");
-    const { reward, extra } = isGymnasium(env) ? await replayEpisode(client, task, response) : await replayAndVerify(client, task, response);
+    const { reward, extra } = isGymnasium(env) ? await replayEpisode(clients.episodes, task, response) : await replayAndVerify(clients.resources, task, response);
     return { line, stored, reward, row: { ...json, reward, ...extra } };
   } catch (err) {
     const error =
@@ -124,30 +125,30 @@ async function replayAndVerify(client: Client<typeof ResourcesService>, task: Ta
       }
     }
     const { verdict } = await client.verify({ sessionId, task, response });
-    return { reward: verdict?.reward ?? 0, extra: verdict?.extra ?? {} };
+    return { reward: verdict?.reward ?? 0, extra: verdictFields(verdict) };
   } finally {
     await client.closeSession({ sessionId });
   }
 }
 
 /** Resets the episode and steps once per model turn of the stored trajectory; the reward is the sum. */
-async function replayEpisode(client: Client<typeof ResourcesService>, task: Task, response: Response): Promise<{ reward: number; extra: JsonObject }> {
-  const { sessionId } = await client.reset({ task });
+async function replayEpisode(client: Client<typeof EpisodeService>, task: Task, response: Response): Promise<{ reward: number; extra: JsonObject }> {
+  const { episodeId } = await client.reset({ task });
   let reward = 0;
   let ended = { terminated: false, truncated: true };
   let info: JsonObject = {};
   try {
     for (const turn of modelTurns(response.output)) {
-      const step = await client.step({ sessionId, task, response: create(ResponseSchema, { ...response, output: turn }) });
+      const step = await client.step({ episodeId, task, response: create(ResponseSchema, { ...response, output: turn }) });
       reward += step.reward;
-      info = step.info ?? {};
+      info = jsonObjectOf(step.infoJson, "info_json");
       if (step.terminated || step.truncated) {
         ended = { terminated: step.terminated, truncated: step.truncated };
         break;
       }
     }
   } finally {
-    await client.closeSession({ sessionId });
+    await client.closeEpisode({ episodeId });
   }
   return { reward, extra: { ...ended, info } };
 }
@@ -160,7 +161,7 @@ export function modelTurns(output: Item[]): Item[][] {
   const turns: Item[][] = [];
   let current: Item[] = [];
   for (const item of output) {
-    const fromEnvironment = item.kind.case === "functionCallOutput" || (item.kind.case === "message" && item.kind.value.role === "user");
+    const fromEnvironment = item.kind.case === "functionCallOutput" || (item.kind.case === "message" && item.kind.value.role === Role.USER);
     if (fromEnvironment) {
       if (current.length) turns.push(current);
       current = [];

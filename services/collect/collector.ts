@@ -1,15 +1,15 @@
 // The collector behind `gym collect`: streams a JSONL dataset through
-// RolloutService.Collect and writes one JSONL line per rollout in NeMo Gym's
-// rollout format. Bad rows and failed rollouts go to `<stem>_failures.jsonl`
+// RolloutService.Collect, rows as they are (`row_json`), and writes the NeMo
+// Gym output line the service answers with, one per rollout. Bad rows and failed rollouts go to `<stem>_failures.jsonl`
 // with their error; the run goes on. Re-running with the same output resumes:
 // every (row, repeat) ends up in the output exactly once.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
-import { CollectRequestSchema, type CollectRequest, type RolloutService } from "../../gen/gym/v1/rollout_pb.js";
-import type { Task } from "../../gen/gym/v1/task_pb.js";
-import { JsonShapeError, responseToJson, taskFromJson } from "../openai/responses-json.js";
+import { CollectRequestSchema, type CollectRequest, type RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
+import { codeName } from "../mesh/codes.js";
+import { JsonShapeError, taskFromJson } from "../openai/responses-json.js";
 import { pythonJsonDumps } from "../pycompat/json-dumps.js";
 import { aggregate, type AgentAggregate } from "./aggregate.js";
 import { JsonlFile } from "./jsonl-file.js";
@@ -53,7 +53,6 @@ interface Row {
   index: number;
   line: number;
   json: JsonObject;
-  task: Task;
   agent: string;
 }
 
@@ -132,9 +131,16 @@ export async function collectFile(options: CollectOptions): Promise<CollectSumma
       while (outstanding >= concurrency) await new Promise<void>((r) => (resultArrived = r));
       outstanding++;
       const taskId = key(item.row.index, item.repeat);
-      const { json, task } = materialize(item.row, item.repeat, options);
+      const json = materialize(item.row, item.repeat, options);
       pending.set(taskId, { ...item, json });
-      yield create(CollectRequestSchema, { taskId, task, numRepeats: 1, agent: item.row.agent });
+      yield create(CollectRequestSchema, {
+        taskId,
+        input: { case: "rowJson", value: JSON.stringify(json) },
+        numRepeats: 1,
+        agent: item.row.agent,
+        wantOutputLines: true,
+        taskIndex: BigInt(item.row.index),
+      });
     }
   }
 
@@ -146,24 +152,15 @@ export async function collectFile(options: CollectOptions): Promise<CollectSumma
         const { row, repeat, json } = pending.get(result.taskId)!;
         pending.delete(result.taskId);
         const ids: JsonObject = { _ng_task_index: row.index, _ng_rollout_index: repeat, agent_ref: { name: result.agent } };
-        if (result.outcome.case === "rollout") {
-          const rollout = result.outcome.value;
-          const reward = rollout.verdict?.reward ?? 0;
-          const t = rollout.timings;
+        if (result.outcome.case === "outputLineJson") {
+          const line = JSON.parse(result.outcome.value) as JsonObject;
+          const reward = typeof line.reward === "number" ? line.reward : 0;
           rollouts++;
           rewardSum += reward;
-          out.append({
-            ...json,
-            response: rollout.response ? responseToJson(rollout.response) : null,
-            reward,
-            ...(rollout.verdict?.extra ?? {}),
-            ...ids,
-            _ng_steps: rollout.steps,
-            _ng_timings_ms: { model: t?.modelMs ?? 0, tools: t?.toolsMs ?? 0, verify: t?.verifyMs ?? 0, total: t?.totalMs ?? 0 },
-          });
+          out.append(line);
           progress.update(counts());
         } else if (result.outcome.case === "error") {
-          fail({ ...json, ...ids }, result.outcome.value.code, result.outcome.value.message);
+          fail({ ...json, ...ids }, codeName(result.outcome.value.code), result.outcome.value.message);
         }
       }
     }
@@ -191,14 +188,13 @@ export async function collectFile(options: CollectOptions): Promise<CollectSumma
  * becomes `seed` in the JSON text of `metadata.extra_body`, which
  * OpenAI-compatible backends (vLLM) merge into the request body.
  */
-function materialize(row: Row, repeat: number, options: CollectOptions): { json: JsonObject; task: Task } {
-  if (!options.numRepeatsAddSeed) return row;
+function materialize(row: Row, repeat: number, options: CollectOptions): JsonObject {
+  if (!options.numRepeatsAddSeed) return row.json;
   const params = row.json.responses_create_params as JsonObject;
   const metadata = (params.metadata ?? {}) as JsonObject;
   const extraBody = JSON.parse(typeof metadata.extra_body === "string" ? metadata.extra_body : "{}") as JsonObject;
   const withSeed = { ...metadata, extra_body: pythonJsonDumps({ ...extraBody, seed: repeat }) };
-  const json = { ...row.json, responses_create_params: { ...params, metadata: withSeed } };
-  return { json, task: taskFromJson(json) };
+  return { ...row.json, responses_create_params: { ...params, metadata: withSeed } };
 }
 
 type ParsedRow = Row | { index: number; fields: JsonObject; error: string };
@@ -221,11 +217,12 @@ function readRows(options: CollectOptions): ParsedRow[] {
       continue;
     }
     try {
-      const task = taskFromJson(json);
+      // Checked here, so a bad row fails once for all its repeats.
+      taskFromJson(json);
       const obj = json as JsonObject;
       const ref = obj.agent_ref as JsonObject | undefined;
       const agent = typeof ref?.name === "string" ? ref.name : (options.agent ?? "");
-      rows.push({ index, line, json: obj, task, agent });
+      rows.push({ index, line, json: obj, agent });
     } catch (err) {
       if (!(err instanceof JsonShapeError)) throw err;
       const fields = typeof json === "object" && json !== null && !Array.isArray(json) ? (json as JsonObject) : {};

@@ -8,8 +8,8 @@ import { Code, ConnectError, createClient, type Client } from "@connectrpc/conne
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
-import { AgentService, RunStreamResponseSchema } from "../../gen/gym/v1/agent_pb.js";
-import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import { AgentService, RunStreamResponseSchema } from "../../gen/gymmesh/v1/agent_pb.js";
+import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { clientFor } from "./clients.js";
 import { setQuiet } from "./log.js";
 import { hosted, serve, type RunningServer } from "./serve.js";

@@ -12,10 +12,10 @@ import {
   ServerReflectionRequestSchema,
   type ServerReflectionResponse,
 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
-import { AgentService } from "../../gen/gym/v1/agent_pb.js";
-import { ModelService } from "../../gen/gym/v1/model_pb.js";
-import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
-import { RolloutService } from "../../gen/gym/v1/rollout_pb.js";
+import { AgentService } from "../../gen/gymmesh/v1/agent_pb.js";
+import { ModelService } from "../../gen/gymmesh/v1/model_pb.js";
+import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
+import { RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
 import { HealthStatus, registerHealth } from "./health.js";
 import { registerReflection } from "./reflection.js";
 

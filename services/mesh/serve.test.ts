@@ -1,7 +1,7 @@
 import * as net from "node:net";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { clientFor } from "./clients.js";
 import { setQuiet } from "./log.js";
 import { ServingStatus } from "./health.js";

@@ -9,7 +9,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentService } from "../../gen/gym/v1/agent_pb.js";
+import { AgentService } from "../../gen/gymmesh/v1/agent_pb.js";
 import { clientFor } from "../mesh/clients.js";
 import { loadConfig } from "../app/config.js";
 import { setQuiet } from "../mesh/log.js";

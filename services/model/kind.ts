@@ -1,7 +1,7 @@
 // The `model` kind: ModelService over gRPC plus the OpenAI-compatible HTTP
 // face on the same port, one upstream backend (OpenAI SDK) behind both.
 import { z } from "zod";
-import { ModelService } from "../../gen/gym/v1/model_pb.js";
+import { ModelService } from "../../gen/gymmesh/v1/model_pb.js";
 import { grpc_port, port, seconds, defineKind, type StartContext } from "../mesh/kind.js";
 import { hosted, serve, type RunningServer } from "../mesh/serve.js";
 import { createModelService } from "./model-service.js";

@@ -3,8 +3,8 @@
 // streaming, sampling settings, and token ids for RL.
 import type { JsonObject } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StreamResponseResponse } from "../../gen/gym/v1/model_pb.js";
-import type { FunctionCall, Item, Message, Reasoning, Response } from "../../gen/gym/v1/responses_pb.js";
+import type { StreamResponseResponse } from "../../gen/gymmesh/v1/model_pb.js";
+import type { FunctionCall, Item, Message, Reasoning, Response } from "../../gen/gymmesh/v1/responses_pb.js";
 import { setQuiet } from "../mesh/log.js";
 import { itemToJson, paramsFromJson, responseToJson } from "../openai/responses-json.js";
 import type { MockRequestEvent } from "../mock-model/mock-model.js";

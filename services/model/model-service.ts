@@ -10,8 +10,8 @@ import {
   type CreateResponseRequest,
   type StreamResponseRequest,
   type StreamResponseResponse,
-} from "../../gen/gym/v1/model_pb.js";
-import type { Response } from "../../gen/gym/v1/responses_pb.js";
+} from "../../gen/gymmesh/v1/model_pb.js";
+import type { Response } from "../../gen/gymmesh/v1/responses_pb.js";
 import { itemFromJson, JsonShapeError, paramsToJson, responseFromJson } from "../openai/responses-json.js";
 import { log } from "../mesh/log.js";
 import type { GenerateOptions, ModelBackend, ModelEvent } from "../openai/backend.js";
@@ -19,11 +19,11 @@ import type { GenerateOptions, ModelBackend, ModelEvent } from "../openai/backen
 export function createModelService(backend: ModelBackend): ServiceImpl<typeof ModelService> {
   const prepare = (req: CreateResponseRequest | StreamResponseRequest, ctx: HandlerContext, rpc: string) => {
     if (!req.params) throw new ConnectError(`${backend.name}: ${rpc}Request.params is required`, Code.InvalidArgument);
-    const options: GenerateOptions = { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), requestId: req.requestId };
+    const options: GenerateOptions = { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), requestId: requestIdOf(ctx) };
     return { params: paramsToJson(req.params), options };
   };
-  const done = (event: string, req: { requestId: string }, started: number, err?: unknown) => {
-    const fields = { instance: backend.name, request_id: req.requestId, ms: Math.round(performance.now() - started) };
+  const done = (event: string, ctx: HandlerContext, started: number, err?: unknown) => {
+    const fields = { instance: backend.name, request_id: requestIdOf(ctx), ms: Math.round(performance.now() - started) };
     if (err === undefined) log.info(event, fields);
     else {
       const e = ConnectError.from(err);
@@ -37,10 +37,10 @@ export function createModelService(backend: ModelBackend): ServiceImpl<typeof Mo
       try {
         const { params, options } = prepare(req, ctx, "CreateResponse");
         const response = toProto(await backend.create(params, options), backend.name);
-        done("model_response", req, started);
+        done("model_response", ctx, started);
         return create(CreateResponseResponseSchema, { response });
       } catch (err) {
-        done("model_response", req, started, err);
+        done("model_response", ctx, started, err);
         throw err;
       }
     },
@@ -50,9 +50,9 @@ export function createModelService(backend: ModelBackend): ServiceImpl<typeof Mo
       try {
         const { params, options } = prepare(req, ctx, "StreamResponse");
         for await (const event of backend.stream(params, options)) yield eventToProto(event, backend.name);
-        done("model_stream", req, started);
+        done("model_stream", ctx, started);
       } catch (err) {
-        done("model_stream", req, started, err);
+        done("model_stream", ctx, started, err);
         throw err;
       }
     },
@@ -96,4 +96,9 @@ function toProto(json: JsonObject, backend: string): Response {
 function shapeError(err: unknown, where: string): ConnectError {
   if (err instanceof JsonShapeError) return new ConnectError(`${where} does not fit the Responses schema: ${err.message}`, Code.Internal);
   return ConnectError.from(err);
+}
+
+/** The caller's correlation id (the rollout id), from the `x-request-id` request header. */
+function requestIdOf(ctx: HandlerContext): string | undefined {
+  return ctx.requestHeader.get("x-request-id") ?? undefined;
 }

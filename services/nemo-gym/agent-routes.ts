@@ -3,8 +3,8 @@
 // rollout: the row, `response`, `reward` and the verifier's fields.
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
-import type { AgentService } from "../../gen/gym/v1/agent_pb.js";
-import { JsonShapeError, responseToJson, taskFromJson } from "../openai/responses-json.js";
+import type { AgentService } from "../../gen/gymmesh/v1/agent_pb.js";
+import { JsonShapeError, responseToJson, taskFromJson, verdictFields } from "../openai/responses-json.js";
 import { HttpError, httpErrorOf, readJson, route, sendJson, type Req, type Res } from "./http-json.js";
 
 export function nemoGymAgentRoutes(agent: Client<typeof AgentService>) {
@@ -22,12 +22,12 @@ export function nemoGymAgentRoutes(agent: Client<typeof AgentService>) {
       throw err;
     }
     try {
-      const { rollout } = await agent.run({ task });
+      const { rollout } = await agent.run({ input: { case: "task", value: task } });
       sendJson(res, 200, {
         ...row,
         response: rollout?.response ? responseToJson(rollout.response) : null,
         reward: rollout?.verdict?.reward ?? 0,
-        ...(rollout?.verdict?.extra ?? {}),
+        ...verdictFields(rollout?.verdict),
       });
     } catch (err) {
       throw httpErrorOf(err);

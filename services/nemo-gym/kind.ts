@@ -1,7 +1,7 @@
 // The `nemo_gym_resources` kind: a NeMo Gym (Python) resources server reached
 // over its HTTP API, served here as a ResourcesService.
 import { z } from "zod";
-import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { defineKind, grpc_port, port } from "../mesh/kind.js";
 import { hosted, serve } from "../mesh/serve.js";
 import { createRemoteResourcesService } from "./remote-resources.js";

@@ -5,10 +5,10 @@
 // server's reply body, whatever its status, is the tool's output.
 // Multi-turn Reset/Step are not part of NeMo Gym's HTTP resources servers: UNIMPLEMENTED.
 import { randomUUID } from "node:crypto";
-import { create, type JsonObject } from "@bufbuild/protobuf";
+import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import type { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
-import { VerdictSchema } from "../../gen/gym/v1/task_pb.js";
+import type { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
+import { VerdictSchema } from "../../gen/gymmesh/v1/task_pb.js";
 import { responseToJson, taskToJson } from "../openai/responses-json.js";
 import { codeOfStatus } from "./status.js";
 
@@ -72,8 +72,16 @@ export function createRemoteResourcesService(baseUrl: string, name: string): Par
       const reply = JSON.parse(r.text) as JsonObject;
       if (typeof reply.reward !== "number") throw new ConnectError(`${name}: verify answered without a numeric reward`, Code.Internal);
       // The verifier's own fields: everything it added to the echoed request.
-      const extra = Object.fromEntries(Object.entries(reply).filter(([k]) => !(k in body) && k !== "reward"));
-      return { verdict: create(VerdictSchema, { reward: reply.reward, extra }) };
+      const { reward_components: components, ...extra } = Object.fromEntries(Object.entries(reply).filter(([k]) => !(k in body) && k !== "reward"));
+      const typed = rewardComponents(components);
+      if (components !== undefined && !typed) extra.reward_components = components;
+      return {
+        verdict: create(VerdictSchema, {
+          reward: reply.reward,
+          rewardComponents: typed ?? {},
+          extraJson: Object.keys(extra).length > 0 ? JSON.stringify(extra) : "",
+        }),
+      };
     },
 
     async closeSession(req, ctx) {
@@ -85,4 +93,11 @@ export function createRemoteResourcesService(baseUrl: string, name: string): Par
       return {};
     },
   };
+}
+
+/** NeMo Gym's `reward_components` when it is a map of numbers (anything else stays a plain field). */
+function rewardComponents(v: JsonValue | undefined): Record<string, number> | undefined {
+  if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const entries = Object.entries(v);
+  return entries.every(([, x]) => typeof x === "number") ? (Object.fromEntries(entries) as Record<string, number>) : undefined;
 }

@@ -4,8 +4,8 @@
 // session kept in a cookie (which NeMo Gym's agents forward between calls).
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import type { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
-import { responseFromJson, responseToJson, taskFromJson, JsonShapeError } from "../openai/responses-json.js";
+import type { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
+import { responseFromJson, responseToJson, taskFromJson, JsonShapeError, verdictFields } from "../openai/responses-json.js";
 import { cookies, HttpError, httpErrorOf, readJson, route, send, sendJson, type Req, type Res } from "./http-json.js";
 
 export function nemoGymResourcesRoutes(resources: Client<typeof ResourcesService>, instance: string) {
@@ -37,7 +37,7 @@ export function nemoGymResourcesRoutes(resources: Client<typeof ResourcesService
           const row = asObject(body);
           const { sessionId, isNew } = await sessionOf(req, row);
           const { verdict } = await resources.verify({ sessionId, task: taskFromJson(row), response: responseFromJson(row.response) });
-          const reply = { ...row, response: responseToJson(responseFromJson(row.response)), reward: verdict?.reward ?? 0, ...(verdict?.extra ?? {}) };
+          const reply = { ...row, response: responseToJson(responseFromJson(row.response)), reward: verdict?.reward ?? 0, ...verdictFields(verdict) };
           return sendJson(res, 200, reply, isNew ? setCookie(sessionId) : {});
         }
         case "close_session": {

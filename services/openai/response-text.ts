@@ -3,7 +3,7 @@
 // `responseText` (NeMo Gym's extract_text) counts it, `outputText` (the
 // OpenAI SDK's `response.output_text`, which mcqa and structured_outputs
 // read) does not, since the SDK reads only `output_text` parts.
-import type { Item, Response } from "../../gen/gym/v1/responses_pb.js";
+import { Role, type Item, type Response } from "../../gen/gymmesh/v1/responses_pb.js";
 
 /** A message item's `output_text` parts, joined; "" for anything else. */
 function partsText(item: Item): string {
@@ -33,6 +33,6 @@ export function outputText(response: Response): string {
 
 /** The text of the last assistant message, or "" when there is none. */
 export function lastAssistantText(response: Response): string {
-  const last = [...response.output].reverse().find((i) => i.kind.case === "message" && i.kind.value.role === "assistant");
+  const last = [...response.output].reverse().find((i) => i.kind.case === "message" && i.kind.value.role === Role.ASSISTANT);
   return last ? messageItemText(last) : "";
 }

@@ -9,8 +9,8 @@ import {
   ResponseSchema,
   ToolSchema,
   type Item,
-} from "../../gen/gym/v1/responses_pb.js";
-import { TaskSchema } from "../../gen/gym/v1/task_pb.js";
+} from "../../gen/gymmesh/v1/responses_pb.js";
+import { TaskSchema } from "../../gen/gymmesh/v1/task_pb.js";
 import { nemoGymFiles } from "../../testing/data/nemo-gym/files.js";
 import {
   JsonShapeError,

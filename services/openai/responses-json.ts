@@ -1,5 +1,5 @@
 // Lossless conversion between OpenAI Responses API JSON (as NeMo Gym writes it)
-// and the gym.v1 proto messages (proto/gym/v1/responses.proto, task.proto).
+// and the gymmesh.v1 proto messages (proto/gymmesh/v1/responses.proto, task.proto).
 //
 // The guarantee: for any JSON the `*FromJson` functions accept,
 // `xToJson(xFromJson(json))` is deep-equal to `json` (key order aside), also
@@ -10,14 +10,20 @@
 //
 // * A typed field reads the JSON key of the same snake_case name. Every key the
 //   message does not model, and every modeled key whose value is `null`, is
-//   kept verbatim in the message's `extra` Struct. On output the typed fields
-//   are written first and `extra` is merged over them (so `extra` wins if a
-//   hand-built message has the same key in both places).
+//   kept verbatim in the message's `extra_json` object (JSON text). On output
+//   the typed fields are written first and `extra_json` is merged over them
+//   (so it wins if a hand-built message has the same key in both places).
+//   Other open JSON (tool `parameters`, `tool_choice`, `annotations`,
+//   `logprobs`, unmodelled item/part/tool types) is JSON text too: numbers
+//   keep the form they were written in.
+// * Closed sets (`role`, item `status`, response `status`) are enums; a value
+//   the enum does not know (or "") stays in `extra_json` and the enum is
+//   UNSPECIFIED, so nothing is lost and new API values still pass through.
 // * `optional` proto fields (model, temperature, description, created_at...)
 //   and message/oneof fields (content, usage, parameters, tool_choice,
 //   annotations, logprobs, tokens...) track presence, so they round-trip as is.
 // * Plain proto3 strings cannot tell "absent" from "". Two rules, by field:
-//   - Identifier/enum strings ("" is never meaningful): `id`, `role`, `status`,
+//   - Identifier strings ("" is never meaningful): `id`,
 //     `call_id`, `name`, `encrypted_content`, Response `model`. The typed field
 //     holds only a non-empty value and is written only when non-empty; an
 //     absent key reads as "". A key present with value "" stays in `extra`
@@ -25,7 +31,8 @@
 //   - Free-text strings the Responses API requires ("" is a real value that
 //     must be sent): FunctionCall `arguments`, FunctionCallOutput `output`,
 //     InputText/OutputText `text`, Refusal `refusal`, ReasoningText `type` and
-//     `text`. Always written, even when ""; the key must be present in the
+//     `text` (its type is implied by its list, `summary_text` in `summary` and
+//     `reasoning_text` in `content`; another type stays in `extra_json`). Always written, even when ""; the key must be present in the
 //     input (a missing one is a JsonShapeError), though it may be `null` (kept
 //     in `extra`, which then overrides the written "").
 //     FunctionCallOutput `output` may also be an array of content parts (the
@@ -45,13 +52,15 @@
 //   binary wire format keeps float32 precision (vLLM's logprobs are float32).
 // * Items dispatch on `type`; an object with `role` and no `type` is a Message
 //   with `untyped = true` (written back without "type"). Unknown item, content
-//   part and tool types are kept verbatim in `other`.
+//   part and tool types are kept verbatim in `other_json`.
 // * Object keys whose value is `undefined` count as absent (as in
 //   JSON.stringify). Values that are not JSON (NaN, functions, class
 //   instances...) are a JsonShapeError.
-import { create, fromJson, toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
-import { ListValueSchema, ValueSchema, type ListValue } from "@bufbuild/protobuf/wkt";
+import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import {
+  ItemStatus,
+  ResponseStatus,
+  Role,
   ContentPartSchema,
   ContentPartsSchema,
   FunctionCallOutputSchema,
@@ -83,8 +92,8 @@ import {
   type TokenData,
   type Tool,
   type Usage,
-} from "../../gen/gym/v1/responses_pb.js";
-import { TaskSchema, type Task } from "../../gen/gym/v1/task_pb.js";
+} from "../../gen/gymmesh/v1/responses_pb.js";
+import { TaskSchema, type Task, type Verdict } from "../../gen/gymmesh/v1/task_pb.js";
 
 /** JSON that does not fit the proto messages; `path` says where (`responses_create_params.input[2].content`). */
 export class JsonShapeError extends Error {
@@ -259,8 +268,19 @@ class Fields {
     return v;
   }
 
-  /** Every key not consumed (unknown keys, nulls, empty identifiers/lists), or undefined if none. */
-  extra(): JsonObject | undefined {
+  /** A closed-set string as its enum value; "" and values the enum does not know stay in extra (UNSPECIFIED). */
+  enumValue<E extends number>(k: string, values: Readonly<Record<string, E>>): E | 0 {
+    const v = this.peek(k);
+    if (v === undefined) return 0;
+    if (typeof v !== "string") throw new JsonShapeError(this.at(k), `expected a string, got ${describe(v)}`);
+    const known = Object.hasOwn(values, v) ? values[v] : undefined;
+    if (known === undefined) return 0;
+    this.consume(k);
+    return known;
+  }
+
+  /** Every key not consumed (unknown keys, nulls, empty identifiers/lists) as JSON text, or "" if none. */
+  extraJson(): string {
     const out: JsonObject = {};
     let any = false;
     for (const [k, v] of Object.entries(this.obj)) {
@@ -268,8 +288,62 @@ class Fields {
       put(out, k, jsonValue(v, this.at(k)));
       any = true;
     }
-    return any ? out : undefined;
+    return any ? JSON.stringify(out) : "";
   }
+}
+
+/** JSON text of a value read from JSON (checked to be JSON). */
+function jsonText(v: unknown, path: string): string {
+  return JSON.stringify(jsonValue(v, path));
+}
+
+/** The value of a `*_json` field; a hand-built message with text that is not JSON is a JsonShapeError. */
+function parseJsonText(text: string, path: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (err) {
+    throw new JsonShapeError(path, `not valid JSON text: ${(err as Error).message}`);
+  }
+}
+
+function parseJsonObjectText(text: string, path: string): JsonObject {
+  const v = parseJsonText(text, path);
+  if (!isPlainObject(v)) throw new JsonShapeError(path, `expected the JSON text of an object, got ${describe(v)}`);
+  return v;
+}
+
+// The closed sets of the Responses API, by their JSON names.
+const ROLES: Record<string, Role> = { user: Role.USER, assistant: Role.ASSISTANT, system: Role.SYSTEM, developer: Role.DEVELOPER };
+const ITEM_STATUSES: Record<string, ItemStatus> = {
+  in_progress: ItemStatus.IN_PROGRESS,
+  completed: ItemStatus.COMPLETED,
+  incomplete: ItemStatus.INCOMPLETE,
+};
+const RESPONSE_STATUSES: Record<string, ResponseStatus> = {
+  completed: ResponseStatus.COMPLETED,
+  failed: ResponseStatus.FAILED,
+  in_progress: ResponseStatus.IN_PROGRESS,
+  cancelled: ResponseStatus.CANCELLED,
+  queued: ResponseStatus.QUEUED,
+  incomplete: ResponseStatus.INCOMPLETE,
+};
+
+/** The JSON name of an enum value (undefined for UNSPECIFIED). */
+function nameOf<E extends number>(values: Readonly<Record<string, E>>, v: E): string | undefined {
+  if (v === 0) return undefined;
+  for (const [name, value] of Object.entries(values)) if (value === v) return name;
+  return undefined;
+}
+
+export const roleName = (r: Role) => nameOf(ROLES, r) ?? "";
+export const roleOf = (name: string): Role => ROLES[name] ?? Role.UNSPECIFIED;
+export const itemStatusName = (s: ItemStatus) => nameOf(ITEM_STATUSES, s) ?? "";
+export const responseStatusName = (s: ResponseStatus) => nameOf(RESPONSE_STATUSES, s) ?? "";
+export const responseStatusOf = (name: string): ResponseStatus => RESPONSE_STATUSES[name] ?? ResponseStatus.UNSPECIFIED;
+
+function putEnum<E extends number>(out: JsonObject, k: string, values: Readonly<Record<string, E>>, v: E): void {
+  const name = nameOf(values, v);
+  if (name !== undefined) put(out, k, name);
 }
 
 function int32(v: unknown, path: string): number {
@@ -279,20 +353,12 @@ function int32(v: unknown, path: string): number {
   return v;
 }
 
-/** Output: typed fields first, then `extra` merged over them. */
-function withExtra(out: JsonObject, extra: JsonObject | undefined, path: string): JsonObject {
-  if (extra) {
-    for (const [k, v] of Object.entries(extra)) put(out, k, jsonValue(v, key(path, k)));
+/** Output: typed fields first, then `extra_json` merged over them. */
+function withExtra(out: JsonObject, extraJson: string, path: string): JsonObject {
+  if (extraJson !== "") {
+    for (const [k, v] of Object.entries(parseJsonObjectText(extraJson, key(path, "extra_json")))) put(out, k, v);
   }
   return out;
-}
-
-function listValueFromJson(v: unknown[], path: string): ListValue {
-  return fromJson(ListValueSchema, jsonValue(v, path));
-}
-
-function listValueToJson(lv: ListValue): JsonValue {
-  return toJson(ListValueSchema, lv);
 }
 
 // ---------------------------------------------------------------------------
@@ -337,7 +403,7 @@ export function itemFromJson(json: unknown, path = ""): Item {
   const obj = expectObject(json, path, "an item");
   if (!has(obj, "type")) {
     if (has(obj, "role")) return create(ItemSchema, { kind: { case: "message", value: messageFromFields(new Fields(obj, path), true) } });
-    return create(ItemSchema, { kind: { case: "other", value: jsonObject(obj, path) } });
+    return create(ItemSchema, { kind: { case: "otherJson", value: jsonText(obj, path) } });
   }
   const f = new Fields(obj, path);
   switch (obj.type) {
@@ -354,7 +420,7 @@ export function itemFromJson(json: unknown, path = ""): Item {
       f.consume("type");
       return create(ItemSchema, { kind: { case: "reasoning", value: reasoningFromFields(f) } });
     default:
-      return create(ItemSchema, { kind: { case: "other", value: jsonObject(obj, path) } });
+      return create(ItemSchema, { kind: { case: "otherJson", value: jsonText(obj, path) } });
   }
 }
 
@@ -368,8 +434,8 @@ export function itemToJson(item: Item, path = ""): JsonObject {
       return functionCallOutputToJson(item.kind.value, path);
     case "reasoning":
       return reasoningToJson(item.kind.value, path);
-    case "other":
-      return jsonObject(item.kind.value, path);
+    case "otherJson":
+      return parseJsonObjectText(item.kind.value, path);
     default:
       throw new JsonShapeError(path, "Item has no kind set");
   }
@@ -377,8 +443,8 @@ export function itemToJson(item: Item, path = ""): JsonObject {
 
 function messageFromFields(f: Fields, untyped: boolean): Message {
   const id = f.idString("id");
-  const role = f.idString("role");
-  const status = f.idString("status");
+  const role = f.enumValue("role", ROLES);
+  const status = f.enumValue("status", ITEM_STATUSES);
   const c = f.take("content");
   let content: Message["content"] = { case: undefined };
   if (typeof c === "string") {
@@ -390,22 +456,22 @@ function messageFromFields(f: Fields, untyped: boolean): Message {
     throw new JsonShapeError(f.at("content"), `message content must be a string or an array of content parts, got ${describe(c)}`);
   }
   const tokens = tokensFromFields(f);
-  return create(MessageSchema, { id, role, content, status, untyped, tokens, extra: f.extra() });
+  return create(MessageSchema, { id, role, content, status, untyped, tokens, extraJson: f.extraJson() });
 }
 
 function messageToJson(m: Message, path: string): JsonObject {
   const out: JsonObject = {};
   if (!m.untyped) put(out, "type", "message");
   if (m.id !== "") put(out, "id", m.id);
-  if (m.role !== "") put(out, "role", m.role);
+  putEnum(out, "role", ROLES, m.role);
   if (m.content.case === "text") {
     put(out, "content", m.content.value);
   } else if (m.content.case === "parts") {
     put(out, "content", m.content.value.parts.map((p, i) => contentPartToJson(p, index(key(path, "content"), i))));
   }
-  if (m.status !== "") put(out, "status", m.status);
+  putEnum(out, "status", ITEM_STATUSES, m.status);
   tokensToJson(out, m.tokens);
-  return withExtra(out, m.extra, path);
+  return withExtra(out, m.extraJson, path);
 }
 
 function contentPartFromJson(json: unknown, path: string): ContentPart {
@@ -415,30 +481,30 @@ function contentPartFromJson(json: unknown, path: string): ContentPart {
     case "input_text": {
       f.consume("type");
       const text = f.requiredString("text", "the text of an input_text part");
-      return create(ContentPartSchema, { kind: { case: "inputText", value: create(InputTextSchema, { text, extra: f.extra() }) } });
+      return create(ContentPartSchema, { kind: { case: "inputText", value: create(InputTextSchema, { text, extraJson: f.extraJson() }) } });
     }
     case "output_text": {
       f.consume("type");
       const text = f.requiredString("text", "the text of an output_text part");
-      const list = (k: string): ListValue | undefined => {
+      const list = (k: string): string => {
         const v = f.take(k);
-        if (v === undefined) return undefined;
+        if (v === undefined) return "";
         if (!Array.isArray(v)) throw new JsonShapeError(f.at(k), `expected an array, got ${describe(v)}`);
-        return listValueFromJson(v, f.at(k));
+        return jsonText(v, f.at(k));
       };
-      const annotations = list("annotations");
-      const logprobs = list("logprobs");
+      const annotationsJson = list("annotations");
+      const logprobsJson = list("logprobs");
       return create(ContentPartSchema, {
-        kind: { case: "outputText", value: create(OutputTextSchema, { text, annotations, logprobs, extra: f.extra() }) },
+        kind: { case: "outputText", value: create(OutputTextSchema, { text, annotationsJson, logprobsJson, extraJson: f.extraJson() }) },
       });
     }
     case "refusal": {
       f.consume("type");
       const refusal = f.requiredString("refusal", "the text of a refusal part");
-      return create(ContentPartSchema, { kind: { case: "refusal", value: create(RefusalSchema, { refusal, extra: f.extra() }) } });
+      return create(ContentPartSchema, { kind: { case: "refusal", value: create(RefusalSchema, { refusal, extraJson: f.extraJson() }) } });
     }
     default:
-      return create(ContentPartSchema, { kind: { case: "other", value: jsonObject(obj, path) } });
+      return create(ContentPartSchema, { kind: { case: "otherJson", value: jsonText(obj, path) } });
   }
 }
 
@@ -448,21 +514,21 @@ function contentPartToJson(p: ContentPart, path: string): JsonObject {
     case "inputText":
       put(out, "type", "input_text");
       put(out, "text", p.kind.value.text);
-      return withExtra(out, p.kind.value.extra, path);
+      return withExtra(out, p.kind.value.extraJson, path);
     case "outputText": {
       const v = p.kind.value;
       put(out, "type", "output_text");
       put(out, "text", v.text);
-      if (v.annotations) put(out, "annotations", listValueToJson(v.annotations));
-      if (v.logprobs) put(out, "logprobs", listValueToJson(v.logprobs));
-      return withExtra(out, v.extra, path);
+      if (v.annotationsJson !== "") put(out, "annotations", parseJsonText(v.annotationsJson, key(path, "annotations_json")));
+      if (v.logprobsJson !== "") put(out, "logprobs", parseJsonText(v.logprobsJson, key(path, "logprobs_json")));
+      return withExtra(out, v.extraJson, path);
     }
     case "refusal":
       put(out, "type", "refusal");
       put(out, "refusal", p.kind.value.refusal);
-      return withExtra(out, p.kind.value.extra, path);
-    case "other":
-      return jsonObject(p.kind.value, path);
+      return withExtra(out, p.kind.value.extraJson, path);
+    case "otherJson":
+      return parseJsonObjectText(p.kind.value, path);
     default:
       throw new JsonShapeError(path, "ContentPart has no kind set");
   }
@@ -473,9 +539,9 @@ function functionCallFromFields(f: Fields): FunctionCall {
   const callId = f.idString("call_id");
   const name = f.idString("name");
   const args = f.requiredString("arguments", "the JSON text of the call's arguments");
-  const status = f.idString("status");
+  const status = f.enumValue("status", ITEM_STATUSES);
   const tokens = tokensFromFields(f);
-  return create(FunctionCallSchema, { id, callId, name, arguments: args, status, tokens, extra: f.extra() });
+  return create(FunctionCallSchema, { id, callId, name, arguments: args, status, tokens, extraJson: f.extraJson() });
 }
 
 function functionCallToJson(c: FunctionCall, path: string): JsonObject {
@@ -485,9 +551,9 @@ function functionCallToJson(c: FunctionCall, path: string): JsonObject {
   if (c.callId !== "") put(out, "call_id", c.callId);
   if (c.name !== "") put(out, "name", c.name);
   put(out, "arguments", c.arguments);
-  if (c.status !== "") put(out, "status", c.status);
+  putEnum(out, "status", ITEM_STATUSES, c.status);
   tokensToJson(out, c.tokens);
-  return withExtra(out, c.extra, path);
+  return withExtra(out, c.extraJson, path);
 }
 
 function functionCallOutputFromFields(f: Fields): FunctionCallOutput {
@@ -499,8 +565,8 @@ function functionCallOutputFromFields(f: Fields): FunctionCallOutput {
   } else {
     output = f.requiredString("output", "the tool's output");
   }
-  const status = f.idString("status");
-  return create(FunctionCallOutputSchema, { id, callId, output, status, extra: f.extra() });
+  const status = f.enumValue("status", ITEM_STATUSES);
+  return create(FunctionCallOutputSchema, { id, callId, output, status, extraJson: f.extraJson() });
 }
 
 function functionCallOutputToJson(o: FunctionCallOutput, path: string): JsonObject {
@@ -509,52 +575,48 @@ function functionCallOutputToJson(o: FunctionCallOutput, path: string): JsonObje
   if (o.id !== "") put(out, "id", o.id);
   if (o.callId !== "") put(out, "call_id", o.callId);
   put(out, "output", o.output);
-  if (o.status !== "") put(out, "status", o.status);
-  return withExtra(out, o.extra, path);
+  putEnum(out, "status", ITEM_STATUSES, o.status);
+  return withExtra(out, o.extraJson, path);
 }
 
-function reasoningTextFromJson(json: unknown, path: string): ReasoningText {
+/** A reasoning text part; its type is implied by its list (`summary_text` or `reasoning_text`). */
+function reasoningTextFromJson(json: unknown, path: string, impliedType: string): ReasoningText {
   const obj = expectObject(json, path, "a reasoning text part");
   const f = new Fields(obj, path);
-  const type = f.requiredString("type", '"summary_text" or "reasoning_text"');
+  if (!has(obj, "type")) throw new JsonShapeError(f.at("type"), `missing required key "type" ("${impliedType}")`);
+  if (obj.type === impliedType) f.consume("type");
   const text = f.requiredString("text", "the reasoning text");
-  for (const k of ["type", "text"]) {
-    if (obj[k] === null) throw new JsonShapeError(f.at(k), `"${k}" cannot be null in a reasoning text part`);
-  }
-  const rest = f.extra();
-  if (rest) {
-    const k = Object.keys(rest)[0]!;
-    throw new JsonShapeError(f.at(k), `unexpected key "${k}": a reasoning text part holds only "type" and "text"`);
-  }
-  return create(ReasoningTextSchema, { type, text });
+  return create(ReasoningTextSchema, { text, extraJson: f.extraJson() });
 }
 
-function reasoningTextToJson(t: ReasoningText): JsonObject {
-  return { type: t.type, text: t.text };
+function reasoningTextToJson(t: ReasoningText, path: string, impliedType: string): JsonObject {
+  return withExtra({ type: impliedType, text: t.text }, t.extraJson, path);
 }
 
 function reasoningFromFields(f: Fields): Reasoning {
   const id = f.idString("id");
   const summary = f
     .requiredList("summary", "summary parts")
-    .map((p, i) => reasoningTextFromJson(p, index(f.at("summary"), i)));
-  const content = f.nonEmptyList("content", "reasoning text parts").map((p, i) => reasoningTextFromJson(p, index(f.at("content"), i)));
+    .map((p, i) => reasoningTextFromJson(p, index(f.at("summary"), i), "summary_text"));
+  const content = f
+    .nonEmptyList("content", "reasoning text parts")
+    .map((p, i) => reasoningTextFromJson(p, index(f.at("content"), i), "reasoning_text"));
   const encryptedContent = f.idString("encrypted_content");
-  const status = f.idString("status");
+  const status = f.enumValue("status", ITEM_STATUSES);
   const tokens = tokensFromFields(f);
-  return create(ReasoningSchema, { id, summary, content, encryptedContent, status, tokens, extra: f.extra() });
+  return create(ReasoningSchema, { id, summary, content, encryptedContent, status, tokens, extraJson: f.extraJson() });
 }
 
 function reasoningToJson(r: Reasoning, path: string): JsonObject {
   const out: JsonObject = {};
   put(out, "type", "reasoning");
   if (r.id !== "") put(out, "id", r.id);
-  put(out, "summary", r.summary.map(reasoningTextToJson));
-  if (r.content.length > 0) put(out, "content", r.content.map(reasoningTextToJson));
+  put(out, "summary", r.summary.map((t, i) => reasoningTextToJson(t, index(key(path, "summary"), i), "summary_text")));
+  if (r.content.length > 0) put(out, "content", r.content.map((t, i) => reasoningTextToJson(t, index(key(path, "content"), i), "reasoning_text")));
   if (r.encryptedContent !== "") put(out, "encrypted_content", r.encryptedContent);
-  if (r.status !== "") put(out, "status", r.status);
+  putEnum(out, "status", ITEM_STATUSES, r.status);
   tokensToJson(out, r.tokens);
-  return withExtra(out, r.extra, path);
+  return withExtra(out, r.extraJson, path);
 }
 
 // ---------------------------------------------------------------------------
@@ -565,15 +627,15 @@ export function toolFromJson(json: unknown, path = ""): Tool {
   if (has(obj, "type") && obj.type === "function") {
     return create(ToolSchema, { kind: { case: "function", value: functionToolFromJson(obj, path) } });
   }
-  return create(ToolSchema, { kind: { case: "other", value: jsonObject(obj, path) } });
+  return create(ToolSchema, { kind: { case: "otherJson", value: jsonText(obj, path) } });
 }
 
 export function toolToJson(t: Tool, path = ""): JsonObject {
   switch (t.kind.case) {
     case "function":
       return functionToolToJson(t.kind.value, path);
-    case "other":
-      return jsonObject(t.kind.value, path);
+    case "otherJson":
+      return parseJsonObjectText(t.kind.value, path);
     default:
       throw new JsonShapeError(path, "Tool has no kind set");
   }
@@ -593,9 +655,9 @@ export function functionToolFromJson(json: unknown, path = ""): FunctionTool {
   if (p !== undefined && !isPlainObject(p)) {
     throw new JsonShapeError(f.at("parameters"), `expected a JSON schema object, got ${describe(p)}`);
   }
-  const parameters = p === undefined ? undefined : jsonObject(p, f.at("parameters"));
+  const parametersJson = p === undefined ? "" : jsonText(p, f.at("parameters"));
   const strict = f.optBool("strict");
-  return create(FunctionToolSchema, { name, description, parameters, strict, extra: f.extra() });
+  return create(FunctionToolSchema, { name, description, parametersJson, strict, extraJson: f.extraJson() });
 }
 
 export function functionToolToJson(t: FunctionTool, path = ""): JsonObject {
@@ -603,9 +665,9 @@ export function functionToolToJson(t: FunctionTool, path = ""): JsonObject {
   put(out, "type", "function");
   if (t.name !== "") put(out, "name", t.name);
   if (t.description !== undefined) put(out, "description", t.description);
-  if (t.parameters !== undefined) put(out, "parameters", jsonObject(t.parameters, key(path, "parameters")));
+  if (t.parametersJson !== "") put(out, "parameters", parseJsonObjectText(t.parametersJson, key(path, "parameters_json")));
   if (t.strict !== undefined) put(out, "strict", t.strict);
-  return withExtra(out, t.extra, path);
+  return withExtra(out, t.extraJson, path);
 }
 
 function toolsFromFields(f: Fields): Tool[] {
@@ -641,7 +703,7 @@ export function paramsFromJson(json: unknown, path = ""): ResponseCreateParams {
   const maxOutputTokens = f.optInt32("max_output_tokens");
   const parallelToolCalls = f.optBool("parallel_tool_calls");
   const tc = f.take("tool_choice");
-  const toolChoice = tc === undefined ? undefined : fromJson(ValueSchema, jsonValue(tc, f.at("tool_choice")));
+  const toolChoiceJson = tc === undefined ? "" : jsonText(tc, f.at("tool_choice"));
   return create(ResponseCreateParamsSchema, {
     input,
     model,
@@ -651,8 +713,8 @@ export function paramsFromJson(json: unknown, path = ""): ResponseCreateParams {
     topP,
     maxOutputTokens,
     parallelToolCalls,
-    toolChoice,
-    extra: f.extra(),
+    toolChoiceJson,
+    extraJson: f.extraJson(),
   });
 }
 
@@ -670,8 +732,8 @@ export function paramsToJson(p: ResponseCreateParams, path = ""): JsonObject {
   if (p.topP !== undefined) put(out, "top_p", p.topP);
   if (p.maxOutputTokens !== undefined) put(out, "max_output_tokens", p.maxOutputTokens);
   if (p.parallelToolCalls !== undefined) put(out, "parallel_tool_calls", p.parallelToolCalls);
-  if (p.toolChoice !== undefined) put(out, "tool_choice", toJson(ValueSchema, p.toolChoice));
-  return withExtra(out, p.extra, path);
+  if (p.toolChoiceJson !== "") put(out, "tool_choice", parseJsonText(p.toolChoiceJson, key(path, "tool_choice_json")));
+  return withExtra(out, p.extraJson, path);
 }
 
 // ---------------------------------------------------------------------------
@@ -682,7 +744,7 @@ function usageFromJson(json: unknown, path: string): Usage {
   const inputTokens = f.requiredInt32("input_tokens", "a token count");
   const outputTokens = f.requiredInt32("output_tokens", "a token count");
   const totalTokens = f.requiredInt32("total_tokens", "a token count");
-  return create(UsageSchema, { inputTokens, outputTokens, totalTokens, extra: f.extra() });
+  return create(UsageSchema, { inputTokens, outputTokens, totalTokens, extraJson: f.extraJson() });
 }
 
 function usageToJson(u: Usage, path: string): JsonObject {
@@ -690,7 +752,7 @@ function usageToJson(u: Usage, path: string): JsonObject {
   put(out, "input_tokens", u.inputTokens);
   put(out, "output_tokens", u.outputTokens);
   put(out, "total_tokens", u.totalTokens);
-  return withExtra(out, u.extra, path);
+  return withExtra(out, u.extraJson, path);
 }
 
 /** A model response (`{"object": "response", ...}`). */
@@ -699,12 +761,12 @@ export function responseFromJson(json: unknown, path = ""): Response {
   const id = f.idString("id");
   const createdAt = f.optNumber("created_at");
   const model = f.idString("model");
-  const status = f.idString("status");
+  const status = f.enumValue("status", RESPONSE_STATUSES);
   const output = f.requiredList("output", "output items").map((it, i) => itemFromJson(it, index(f.at("output"), i)));
   const u = f.take("usage");
   const usage = u === undefined ? undefined : usageFromJson(u, f.at("usage"));
   const tools = toolsFromFields(f);
-  return create(ResponseSchema, { id, createdAt, model, status, output, usage, tools, extra: f.extra() });
+  return create(ResponseSchema, { id, createdAt, model, status, output, usage, tools, extraJson: f.extraJson() });
 }
 
 export function responseToJson(r: Response, path = ""): JsonObject {
@@ -712,17 +774,17 @@ export function responseToJson(r: Response, path = ""): JsonObject {
   if (r.id !== "") put(out, "id", r.id);
   if (r.createdAt !== undefined) put(out, "created_at", r.createdAt);
   if (r.model !== "") put(out, "model", r.model);
-  if (r.status !== "") put(out, "status", r.status);
+  putEnum(out, "status", RESPONSE_STATUSES, r.status);
   put(out, "output", r.output.map((it, i) => itemToJson(it, index(key(path, "output"), i))));
   if (r.usage) put(out, "usage", usageToJson(r.usage, key(path, "usage")));
   toolsToJson(out, r.tools, path);
-  return withExtra(out, r.extra, path);
+  return withExtra(out, r.extraJson, path);
 }
 
 // ---------------------------------------------------------------------------
 // Tasks
 
-/** A NeMo Gym dataset row: `responses_create_params` plus any other fields (kept in `extra`). */
+/** A NeMo Gym dataset row: `responses_create_params` plus any other fields (kept in `extra_json`). */
 export function taskFromJson(row: unknown): Task {
   const obj = expectObject(row, "", "a task row");
   const f = new Fields(obj, "");
@@ -732,11 +794,32 @@ export function taskFromJson(row: unknown): Task {
     throw new JsonShapeError("responses_create_params", `a task row needs "responses_create_params" (the request to the model); it ${why}`);
   }
   const responsesCreateParams = paramsFromJson(p, "responses_create_params");
-  return create(TaskSchema, { responsesCreateParams, extra: f.extra() });
+  return create(TaskSchema, { responsesCreateParams, extraJson: f.extraJson() });
 }
 
 export function taskToJson(t: Task): JsonObject {
   const out: JsonObject = {};
   if (t.responsesCreateParams) put(out, "responses_create_params", paramsToJson(t.responsesCreateParams, "responses_create_params"));
-  return withExtra(out, t.extra, "");
+  return withExtra(out, t.extraJson, "");
+}
+
+/** The row's own fields (everything beside responses_create_params), parsed once per task. */
+const taskExtras = new WeakMap<Task, JsonObject>();
+export function taskExtra(t: Task): JsonObject {
+  let extra = taskExtras.get(t);
+  if (!extra) taskExtras.set(t, (extra = t.extraJson === "" ? {} : parseJsonObjectText(t.extraJson, "extra_json")));
+  return extra;
+}
+
+/** A JSON object field (`extra_json`, `info_json`...) as an object; "" is {}. */
+export function jsonObjectOf(text: string, path = "extra_json"): JsonObject {
+  return text === "" ? {} : parseJsonObjectText(text, path);
+}
+
+/** A verdict's fields as NeMo Gym writes them beside the reward: the environment's own fields and `reward_components`. */
+export function verdictFields(v: Verdict | undefined): JsonObject {
+  if (!v) return {};
+  const fields = jsonObjectOf(v.extraJson);
+  if (Object.keys(v.rewardComponents).length > 0) fields.reward_components = { ...v.rewardComponents };
+  return fields;
 }

@@ -5,8 +5,9 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { z } from "zod";
-import type { Response } from "../../gen/gym/v1/responses_pb.js";
-import type { Task } from "../../gen/gym/v1/task_pb.js";
+import type { Response } from "../../gen/gymmesh/v1/responses_pb.js";
+import type { Task } from "../../gen/gymmesh/v1/task_pb.js";
+import { taskExtra } from "../openai/responses-json.js";
 
 export interface ToolContext<State, Settings = any> {
   state: State;
@@ -174,7 +175,7 @@ export function invalidInput(where: string, message: string): ConnectError {
  * A row that does not fit is INVALID_ARGUMENT naming the field.
  */
 export function taskFields<S extends z.ZodType>(task: Task, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(task.extra ?? {});
+  const parsed = schema.safeParse(taskExtra(task));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw invalidInput(`task.${issue.path.length ? issue.path.join(".") : "(row)"}`, issue.message);

@@ -1,12 +1,13 @@
-// ResourcesService: hosts one environment. Keeps per-session state (dropped
-// on CloseSession, at the end of an episode, or after an idle timeout),
-// validates untrusted tool arguments, runs the verifier, and drives
-// gymnasium-style episodes (Reset/Step).
+// Hosts one environment: ResourcesService (tools and verifier) and, for a
+// multi-turn one, EpisodeService (gymnasium-style Reset/Step). Keeps
+// per-session state (dropped on CloseSession/CloseEpisode, at the end of an
+// episode, or after an idle timeout) and validates untrusted tool arguments.
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
-import { FunctionToolSchema } from "../../gen/gym/v1/responses_pb.js";
-import { TaskSchema, VerdictSchema, type Task } from "../../gen/gym/v1/task_pb.js";
+import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
+import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
+import { FunctionToolSchema } from "../../gen/gymmesh/v1/responses_pb.js";
+import { TaskSchema, VerdictSchema, type Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { argumentsJsonSchema, environmentSettings, isGymnasium, type Environment, type Tool, type VerifyResult } from "./environment.js";
 import { pythonJsonDumps } from "../pycompat/json-dumps.js";
 import { SessionStore } from "./sessions.js";
@@ -23,21 +24,28 @@ export interface HostOptions {
 export const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60_000;
 
 export function createResourcesService(env: Environment<any>, options: HostOptions = {}): ServiceImpl<typeof ResourcesService> {
-  return createResourcesHost(env, options).impl;
+  return createResourcesHost(env, options).resources;
 }
 
-/** The service and a count of its open sessions (for the sessions_open gauge). */
-export function createResourcesHost(
-  env: Environment<any>,
-  options: HostOptions = {},
-): { impl: ServiceImpl<typeof ResourcesService>; openSessions: () => number } {
+export interface ResourcesHost {
+  /** Tools and verifier; FAILED_PRECONDITION for Verify of a multi-turn environment. */
+  resources: ServiceImpl<typeof ResourcesService>;
+  /** Reset/Step; FAILED_PRECONDITION unless the environment is multi-turn. */
+  episodes: ServiceImpl<typeof EpisodeService>;
+  /** True for a multi-turn environment: serve `episodes`, else `resources`. */
+  multiTurn: boolean;
+  /** Sessions and episodes open now (the sessions_open gauge). */
+  openSessions: () => number;
+}
+
+export function createResourcesHost(env: Environment<any>, options: HostOptions = {}): ResourcesHost {
   const sessions = new SessionStore(env.name, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, options.now ?? Date.now);
   const tools = new Map(env.tools.map((t) => [t.name, t]));
   const toolDefs = env.tools.map((t) =>
     create(FunctionToolSchema, {
       name: t.name,
       description: t.description,
-      parameters: argumentsJsonSchema(t),
+      parametersJson: JSON.stringify(argumentsJsonSchema(t)),
       strict: true,
     }),
   );
@@ -46,7 +54,7 @@ export function createResourcesHost(
 
   const newState = (task: Task) => guard(`${env.name}: creating the session state`, () => env.createState?.(task, settings));
 
-  const impl: ServiceImpl<typeof ResourcesService> = {
+  const resources: ServiceImpl<typeof ResourcesService> = {
     async seedSession(req) {
       const task = req.task ?? create(TaskSchema);
       return { sessionId: sessions.open(task, await newState(task)) };
@@ -79,17 +87,19 @@ export function createResourcesHost(
       sessions.close(req.sessionId);
       return {};
     },
+  };
 
+  const episodes: ServiceImpl<typeof EpisodeService> = {
     async reset(req) {
       if (!gymnasium) throw notMultiTurn(env.name, "Reset");
       const task = req.task ?? create(TaskSchema);
       const state = await newState(task);
-      const sessionId = sessions.open(task, state);
+      const episodeId = sessions.open(task, state);
       try {
         const result = (await guard(`${env.name}: reset failed`, () => env.reset?.({ task, state, settings }))) ?? {};
-        return { sessionId, observation: result.observation, info: result.info ?? {} };
+        return { episodeId, observation: result.observation, infoJson: JSON.stringify(result.info ?? {}) };
       } catch (err) {
-        sessions.close(sessionId);
+        sessions.close(episodeId);
         throw err;
       }
     },
@@ -97,22 +107,27 @@ export function createResourcesHost(
     async step(req) {
       if (!gymnasium) throw notMultiTurn(env.name, "Step");
       if (!req.response) throw new ConnectError(`${env.name}: step needs the model's response`, Code.InvalidArgument);
-      const session = sessions.get(req.sessionId);
+      const session = sessions.get(req.episodeId);
       const task = req.task ?? session.task;
       const result = await guard(`${env.name}: step failed`, () => env.step!({ task, response: req.response!, state: session.state, settings }));
       checkReward(env.name, result.reward);
       // An ended episode's state is dropped, as NeMo Gym's gymnasium servers do.
-      if (result.terminated || result.truncated) sessions.close(req.sessionId);
+      if (result.terminated || result.truncated) sessions.close(req.episodeId);
       return {
         observation: result.observation,
         reward: result.reward,
         terminated: result.terminated,
         truncated: result.truncated,
-        info: result.info ?? {},
+        infoJson: JSON.stringify(result.info ?? {}),
       };
     },
+
+    closeEpisode(req) {
+      sessions.close(req.episodeId);
+      return {};
+    },
   };
-  return { impl, openSessions: () => sessions.size };
+  return { resources, episodes, multiTurn: gymnasium, openSessions: () => sessions.size };
 }
 
 /** Parses and validates a tool's untrusted arguments; INVALID_ARGUMENT says what is wrong and where. */
@@ -134,9 +149,11 @@ export function parseArguments(tool: Tool<any>, text: string): unknown {
 
 function verdictOf(name: string, result: VerifyResult) {
   checkReward(name, result.reward);
-  const extra: JsonObject = { ...(result.extra ?? {}) };
-  if (result.rewardComponents) extra.reward_components = { ...result.rewardComponents };
-  return create(VerdictSchema, { reward: result.reward, extra });
+  return create(VerdictSchema, {
+    reward: result.reward,
+    rewardComponents: result.rewardComponents ?? {},
+    extraJson: result.extra && Object.keys(result.extra).length > 0 ? JSON.stringify(result.extra) : "",
+  });
 }
 
 function checkReward(name: string, reward: unknown): void {

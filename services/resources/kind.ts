@@ -1,13 +1,14 @@
 // The `resources` kind: a ResourcesService hosting one environment of the
 // registry (with its own settings), plus NeMo Gym's HTTP routes for it.
 import { z } from "zod";
-import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
+import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
+import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { ConfigError } from "../mesh/errors.js";
 import { defineKind, grpc_port, port, seconds, type InstanceKind } from "../mesh/kind.js";
 import { localClient } from "../mesh/local-transport.js";
 import { hosted, serve } from "../mesh/serve.js";
 import { nemoGymResourcesRoutes } from "../nemo-gym/resources-routes.js";
-import { environmentSettings, type EnvironmentRegistry } from "./environment.js";
+import { environmentSettings, isGymnasium, type EnvironmentRegistry } from "./environment.js";
 import { createResourcesHost } from "./host.js";
 
 export const ResourcesConfig = z.strictObject({
@@ -34,7 +35,7 @@ export function resourcesKind(environments: EnvironmentRegistry): InstanceKind<R
   return defineKind<ResourcesConfig>({
     kind: "resources",
     schema: ResourcesConfig,
-    label: () => ResourcesService.typeName,
+    label: (c) => (environments[c.environment] && isGymnasium(environments[c.environment]!) ? EpisodeService : ResourcesService).typeName,
     check(c, { name }) {
       const env = environmentOf(c, name);
       try {
@@ -47,9 +48,12 @@ export function resourcesKind(environments: EnvironmentRegistry): InstanceKind<R
     },
     async start(c, ctx) {
       const env = environmentOf(c, ctx.name);
-      const { impl, openSessions } = createResourcesHost(env, { settings: c.settings, idleTimeoutMs: c.session_idle_timeout_s * 1000 });
-      const fallback = nemoGymResourcesRoutes(localClient(ResourcesService, impl), ctx.name);
-      return serve({ ...ctx, services: [hosted(ResourcesService, impl)], fallback, gauges: { sessionsOpen: openSessions } });
+      const host = createResourcesHost(env, { settings: c.settings, idleTimeoutMs: c.session_idle_timeout_s * 1000 });
+      const gauges = { sessionsOpen: host.openSessions };
+      // A multi-turn environment speaks EpisodeService, the others ResourcesService (and NeMo Gym's HTTP routes).
+      if (host.multiTurn) return serve({ ...ctx, services: [hosted(EpisodeService, host.episodes)], gauges });
+      const fallback = nemoGymResourcesRoutes(localClient(ResourcesService, host.resources), ctx.name);
+      return serve({ ...ctx, services: [hosted(ResourcesService, host.resources)], fallback, gauges });
     },
   });
 }

@@ -4,7 +4,7 @@
 // abandoned sessions do not pile up.
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Task } from "../../gen/gym/v1/task_pb.js";
+import type { Task } from "../../gen/gymmesh/v1/task_pb.js";
 
 export interface Session {
   task: Task;

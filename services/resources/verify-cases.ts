@@ -7,11 +7,12 @@ import { isDeepStrictEqual } from "node:util";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { localClient } from "../mesh/local-transport.js";
-import { ResourcesService } from "../../gen/gym/v1/resources_pb.js";
-import type { Response } from "../../gen/gym/v1/responses_pb.js";
-import { JsonShapeError, responseFromJson, taskFromJson } from "../openai/responses-json.js";
+import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
+import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
+import type { Response } from "../../gen/gymmesh/v1/responses_pb.js";
+import { JsonShapeError, responseFromJson, taskFromJson, verdictFields } from "../openai/responses-json.js";
 import { isGymnasium, type Environment } from "./environment.js";
-import { createResourcesService } from "./host.js";
+import { createResourcesHost } from "./host.js";
 
 export type CaseKind = "full_reward" | "zero_reward" | "malformed" | "edge";
 
@@ -106,14 +107,25 @@ function caseResponse(obj: JsonObject): JsonValue | undefined {
   return undefined;
 }
 
+/** Clients of both services of one environment's host, in this process. */
+export interface HostClients {
+  resources: Client<typeof ResourcesService>;
+  episodes: Client<typeof EpisodeService>;
+}
+
+export function hostClients(env: Environment<any>): HostClients {
+  const host = createResourcesHost(env);
+  return { resources: localClient(ResourcesService, host.resources), episodes: localClient(EpisodeService, host.episodes) };
+}
+
 export function hostClient(env: Environment<any>): Client<typeof ResourcesService> {
-  return localClient(ResourcesService, createResourcesService(env));
+  return hostClients(env).resources;
 }
 
 /** Runs one case against the environment and reports what came out. */
-export async function runCase(env: Environment<any>, c: VerifyCase, client: Client<typeof ResourcesService> = hostClient(env)): Promise<CaseOutcome> {
+export async function runCase(env: Environment<any>, c: VerifyCase, clients: HostClients = hostClients(env)): Promise<CaseOutcome> {
   try {
-    return isGymnasium(env) ? await runEpisode(client, c.json) : await runVerify(client, c.json);
+    return isGymnasium(env) ? await runEpisode(clients.episodes, c.json) : await runVerify(clients.resources, c.json);
   } catch (err) {
     if (err instanceof JsonShapeError) return { error: { code: "invalid_argument", message: err.message } };
     const e = ConnectError.from(err);
@@ -132,7 +144,7 @@ async function runVerify(client: Client<typeof ResourcesService>, obj: JsonObjec
       await runSetupCall(client, sessionId, step, i);
     }
     const { verdict } = await client.verify({ sessionId, task, response });
-    return { reward: verdict?.reward ?? 0, extra: verdict?.extra ?? {} };
+    return { reward: verdict?.reward ?? 0, extra: verdictFields(verdict) };
   } finally {
     if (sessionId) await client.closeSession({ sessionId });
   }
@@ -154,22 +166,22 @@ async function runSetupCall(client: Client<typeof ResourcesService>, sessionId: 
   }
 }
 
-async function runEpisode(client: Client<typeof ResourcesService>, obj: JsonObject): Promise<CaseOutcome> {
+async function runEpisode(client: Client<typeof EpisodeService>, obj: JsonObject): Promise<CaseOutcome> {
   const task = taskFromJson(caseTask(obj));
   const turns = Array.isArray(obj.turns) ? obj.turns : caseResponse(obj) !== undefined ? [caseResponse(obj)!] : [];
   const responses: Response[] = turns.map((t, i) => responseFromJson(t, `turns[${i}]`));
-  const { sessionId } = await client.reset({ task });
+  const { episodeId } = await client.reset({ task });
   const steps: NonNullable<CaseOutcome["steps"]> = [];
   let reward = 0;
   try {
     for (const response of responses) {
-      const s = await client.step({ sessionId, task, response });
+      const s = await client.step({ episodeId, task, response });
       steps.push({ ...(s.observation !== undefined ? { observation: s.observation } : {}), reward: s.reward, terminated: s.terminated, truncated: s.truncated });
       reward += s.reward;
       if (s.terminated || s.truncated) break;
     }
   } finally {
-    await client.closeSession({ sessionId });
+    await client.closeEpisode({ episodeId });
   }
   return { reward, steps };
 }

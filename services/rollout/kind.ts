@@ -2,8 +2,8 @@
 // stream tasks through, spreading them over every agent instance of the config.
 import type { Client } from "@connectrpc/connect";
 import { z } from "zod";
-import { AgentService } from "../../gen/gym/v1/agent_pb.js";
-import { RolloutService } from "../../gen/gym/v1/rollout_pb.js";
+import { AgentService } from "../../gen/gymmesh/v1/agent_pb.js";
+import { RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
 import { defineKind, grpc_port, port, seconds } from "../mesh/kind.js";
 import { hosted, serve } from "../mesh/serve.js";
 import { createRolloutHost } from "./rollout-service.js";

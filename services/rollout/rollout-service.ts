@@ -2,18 +2,15 @@
 // results go out as they finish. A failed rollout is a result with an error,
 // never a broken stream and never a reward.
 import { setMaxListeners } from "node:events";
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
-import type { AgentService } from "../../gen/gym/v1/agent_pb.js";
-import {
-  CollectResponseSchema,
-  RolloutErrorSchema,
-  RolloutService,
-  type CollectRequest,
-  type CollectResponse,
-} from "../../gen/gym/v1/rollout_pb.js";
+import type { AgentService } from "../../gen/gymmesh/v1/agent_pb.js";
+import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
+import { CollectResponseSchema, RolloutService, type CollectRequest, type CollectResponse } from "../../gen/gymmesh/v1/rollout_pb.js";
+import type { Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { AsyncQueue } from "../mesh/async-queue.js";
-import { codeName } from "../mesh/codes.js";
+import { rolloutLine, rowAgent, rowFromJsonText } from "../nemo-gym/rollout-line.js";
+import { taskToJson } from "../openai/responses-json.js";
 
 export interface RolloutDeps {
   /** Agent clients by instance name. */
@@ -45,19 +42,17 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
       };
       const fail = (req: CollectRequest, agent: string, repeatIndex: number, err: unknown) => {
         const error = ConnectError.from(err);
-        finish(req, agent, repeatIndex, {
-          case: "error",
-          value: create(RolloutErrorSchema, { code: codeName(error.code), message: error.rawMessage }),
-        });
+        finish(req, agent, repeatIndex, { case: "error", value: create(StatusSchema, { code: error.code, message: error.rawMessage }) });
       };
 
-      const runOne = async (req: CollectRequest, agentName: string, repeatIndex: number) => {
+      const runOne = async (req: CollectRequest, input: TaskInput, agentName: string, repeatIndex: number) => {
         try {
+          if ("error" in input) throw input.error;
           const agent = deps.agents.get(agentName);
           if (!agent) {
             throw new ConnectError(`unknown agent "${agentName}" (agents: ${[...deps.agents.keys()].join(", ") || "none"})`, Code.NotFound);
           }
-          if (!req.task?.responsesCreateParams) {
+          if (!input.task.responsesCreateParams) {
             throw new ConnectError(`task ${req.taskId}: no responses_create_params`, Code.InvalidArgument);
           }
           const rolloutId = `${req.taskId}/${repeatIndex}`;
@@ -66,8 +61,13 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
           const timeoutMs = rolloutTimeoutMs(deps.rolloutTimeoutMs, ctx.timeoutMs());
           running++;
           try {
-            const { rollout } = await agent.run({ task: req.task, rolloutId }, { signal: ctx.signal, timeoutMs });
-            finish(req, agentName, repeatIndex, { case: "rollout", value: rollout! });
+            const { rollout } = await agent.run({ input: { case: "task", value: input.task }, rolloutId }, { signal: ctx.signal, timeoutMs });
+            if (req.wantOutputLines) {
+              const line = rolloutLine(input.row, rollout!, { taskIndex: Number(req.taskIndex), repeat: repeatIndex, agent: agentName });
+              finish(req, agentName, repeatIndex, { case: "outputLineJson", value: JSON.stringify(line) });
+            } else {
+              finish(req, agentName, repeatIndex, { case: "rollout", value: rollout! });
+            }
           } finally {
             running--;
           }
@@ -86,11 +86,12 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
       let allRead = false;
       const reader = (async () => {
         for await (const req of requests) {
-          const agentName = req.agent || deps.defaultAgent || "";
+          const input = taskInput(req);
+          const agentName = req.agent || ("row" in input ? rowAgent(input.row) : undefined) || deps.defaultAgent || "";
           for (let repeat = 0; repeat < Math.max(1, req.numRepeats); repeat++) {
             while (inFlight >= deps.maxInFlight) await new Promise<void>((r) => (slotFreed = r));
             inFlight++;
-            void runOne(req, agentName, repeat);
+            void runOne(req, input, agentName, repeat);
           }
         }
       })();
@@ -121,4 +122,22 @@ function rolloutTimeoutMs(limitMs: number | undefined, streamLeftMs: number | un
   const left = Math.min(...times);
   if (left <= 0) throw new ConnectError("the deadline passed before the rollout started", Code.DeadlineExceeded);
   return Math.max(1, Math.floor(left));
+}
+
+/** A request's task, read once for all its repeats: typed, or parsed from its NeMo Gym row (kept for output lines). */
+type TaskInput = { task: Task; row: JsonObject } | { error: ConnectError };
+
+function taskInput(req: CollectRequest): TaskInput {
+  try {
+    switch (req.input.case) {
+      case "task":
+        return { task: req.input.value, row: req.wantOutputLines ? taskToJson(req.input.value) : {} };
+      case "rowJson":
+        return rowFromJsonText(req.input.value);
+      default:
+        throw new ConnectError(`task ${req.taskId}: a CollectRequest needs a task or a row_json`, Code.InvalidArgument);
+    }
+  } catch (err) {
+    return { error: ConnectError.from(err) };
+  }
 }

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { defineEnvironment, defineTool, invalidInput, laxInt, taskFields } from "../../resources/environment.js";
 import { pyEquals, pyIn, pySetOverlap } from "../../pycompat/values.js";
-import type { Item } from "../../../gen/gym/v1/responses_pb.js";
+import type { Item } from "../../../gen/gymmesh/v1/responses_pb.js";
 
 const NAME = "example_multi_step";
 

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ResponseSchema } from "../../../gen/gym/v1/responses_pb.js";
+import { ResponseSchema } from "../../../gen/gymmesh/v1/responses_pb.js";
 import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
 import { hostClient } from "../../resources/verify-cases.js";
 import { startEnvironmentMesh, type EnvironmentMesh } from "../../../testing/environment-mesh.js";

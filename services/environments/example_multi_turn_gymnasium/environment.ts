@@ -7,6 +7,7 @@ import type { JsonValue } from "@bufbuild/protobuf";
 import { z } from "zod";
 import { defineEnvironment, invalidInput, verifyByStepOnly } from "../../resources/environment.js";
 import { responseText } from "../../openai/response-text.js";
+import { taskExtra } from "../../openai/responses-json.js";
 
 const NAME = "example_multi_turn_gymnasium";
 
@@ -30,7 +31,7 @@ const exampleMultiTurnGymnasium = defineEnvironment<Turns>({
   createState: () => ({ turn: 0 }),
   reset: () => ({}),
   step: ({ task, response, state }) => {
-    const metadata = task.extra ?? {};
+    const metadata = taskExtra(task);
     const script = followUps(metadata.follow_ups);
     if (state.turn < script.length) {
       const next = script[state.turn];

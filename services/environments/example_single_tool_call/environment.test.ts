@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { localClient } from "../../mesh/local-transport.js";
 import { describe, expect, it } from "vitest";
-import { ResourcesService } from "../../../gen/gym/v1/resources_pb.js";
+import { ResourcesService } from "../../../gen/gymmesh/v1/resources_pb.js";
 import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
 import { createResourcesService } from "../../resources/host.js";
 import exampleSingleToolCall from "./environment.js";
@@ -59,7 +59,7 @@ describe("example_single_tool_call", () => {
       const { verdict } = await resources.verify({ task: taskFromJson(row), response });
       expect(verdict?.reward).toBe(called ? 1 : 0);
     }
-    const empty = create((await import("../../../gen/gym/v1/responses_pb.js")).ResponseSchema, {});
+    const empty = create((await import("../../../gen/gymmesh/v1/responses_pb.js")).ResponseSchema, {});
     expect((await resources.verify({ response: empty })).verdict?.reward).toBe(0);
   });
 });

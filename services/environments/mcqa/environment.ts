@@ -4,7 +4,7 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { z } from "zod";
-import type { Task } from "../../../gen/gym/v1/task_pb.js";
+import type { Task } from "../../../gen/gymmesh/v1/task_pb.js";
 import { defineEnvironment, invalidInput, taskFields } from "../../resources/environment.js";
 import {
   allowedLetters,

@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { localClient } from "../../mesh/local-transport.js";
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ResourcesService } from "../../../gen/gym/v1/resources_pb.js";
+import { ResourcesService } from "../../../gen/gymmesh/v1/resources_pb.js";
 import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
 import { createResourcesService } from "../../resources/host.js";
 import structuredOutputs from "./environment.js";

@@ -4,7 +4,7 @@
 // is validated against the row's schema made strict (all properties required,
 // no others). Only schema adherence is scored, never the content.
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Response } from "../../../gen/gym/v1/responses_pb.js";
+import type { Response } from "../../../gen/gymmesh/v1/responses_pb.js";
 import { defineEnvironment } from "../../resources/environment.js";
 import { outputText } from "../../openai/response-text.js";
 import { UnsupportedPythonRegexError } from "../../pycompat/regex.js";

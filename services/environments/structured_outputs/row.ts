@@ -2,7 +2,7 @@
 // model (pydantic, lax mode) checks them: a row it would reject with 422 is an
 // INVALID_ARGUMENT here.
 import { z } from "zod";
-import type { Task } from "../../../gen/gym/v1/task_pb.js";
+import type { Task } from "../../../gen/gymmesh/v1/task_pb.js";
 import { laxInt, taskFields } from "../../resources/environment.js";
 
 export const SCHEMA_TYPES = ["json", "yaml", "xml", "toml", "csv"] as const;

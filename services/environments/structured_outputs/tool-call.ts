@@ -1,7 +1,8 @@
 // Tool-call mode (NeMo Gym's structured outputs v4): the schema was offered to
 // the model as a function tool, and the answer is the arguments of exactly one
 // call of that tool, optionally wrapped under `tool_payload_key`.
-import type { Response } from "../../../gen/gym/v1/responses_pb.js";
+import type { Response } from "../../../gen/gymmesh/v1/responses_pb.js";
+import { jsonObjectOf } from "../../openai/responses-json.js";
 import { pyTruncate } from "../../pycompat/str.js";
 import { JSONDecodeError, pyJsonLoads } from "../../pycompat/json-loads.js";
 import { pyRepr } from "../../pycompat/repr.js";
@@ -24,7 +25,7 @@ function errorText(error: unknown): string {
 }
 
 export function toolCallPayload(response: Response, expect: ToolCallExpectation): ToolCallPayload {
-  const apiError = response.extra?.error;
+  const apiError = jsonObjectOf(response.extraJson).error;
   if (apiError !== undefined && apiError !== null) {
     return { ok: false, errorType: "api_error", errorMessage: pyTruncate(errorText(apiError), 200) };
   }
