@@ -19,7 +19,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   resources: ["mesh", "openai", "pycompat", "nemo-gym"],
   environments: ["resources", "openai", "pycompat"],
   agent: ["mesh", "openai", "pycompat", "resources", "nemo-gym"],
-  rollout: ["mesh"],
+  rollout: ["mesh", "openai", "nemo-gym"],
   collect: ["mesh", "openai", "pycompat"],
   app: ["mesh", "model", "mock-model", "resources", "nemo-gym", "agent", "rollout", "environments"],
   cli: ["app", "mesh", "openai", "resources", "environments", "agent", "collect"],

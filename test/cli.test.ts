@@ -85,7 +85,7 @@ describe("gym serve", () => {
   it("prints one line per instance and exits 0 on SIGTERM", async () => {
     const { child, urls, lines } = await startServe([]);
     expect(lines.find((l) => l.startsWith("example_single_tool_call_simple_agent"))).toMatch(
-      /^example_single_tool_call_simple_agent\s+gym\.v1\.AgentService\s+http:\/\/127\.0\.0\.1:\d+\s+grpc:\/\/127\.0\.0\.1:\d+$/,
+      /^example_single_tool_call_simple_agent\s+gymmesh\.v1\.AgentService\s+http:\/\/127\.0\.0\.1:\d+\s+grpc:\/\/127\.0\.0\.1:\d+$/,
     );
     expect([...urls.keys()].sort()).toEqual(["example_single_tool_call", "example_single_tool_call_simple_agent", "mock_openai", "policy_model", "rollout"]);
 
@@ -101,7 +101,7 @@ describe("gym serve", () => {
     fs.writeFileSync(config, base.replace("    kind: mock_model\n", "    kind: mock_model\n    latency_s: 0.5\n"));
     const { child, urls } = await startServe(["-c", config]);
     const agent = clientFor(AgentService, urls.get("example_single_tool_call_simple_agent")!);
-    const inFlight = agent.run({ task: taskFromJson(readJsonl(EXAMPLE_DATA)[0]) });
+    const inFlight = agent.run({ input: { case: "task", value: taskFromJson(readJsonl(EXAMPLE_DATA)[0]) } });
     // Wait until its first model call is done: the second one is under way.
     const modelCalls = async () => {
       const text = await (await fetch(`${urls.get("policy_model")}/metrics`)).text();

@@ -1,5 +1,6 @@
 // RolloutService.Collect under a slow reader and under cancellation.
 import { create, toBinary } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CollectRequestSchema, CollectResponseSchema, RolloutService } from "../gen/gymmesh/v1/rollout_pb.js";
 import { clientFor } from "../services/mesh/clients.js";
@@ -37,7 +38,7 @@ describe("Collect flow control", () => {
     const task = taskFromJson(readJsonl(EXAMPLE_DATA)[0]);
     const total = 2000;
     async function* tasks() {
-      for (let i = 0; i < total; i++) yield create(CollectRequestSchema, { taskId: `t${i}`, task });
+      for (let i = 0; i < total; i++) yield create(CollectRequestSchema, { taskId: `t${i}`, input: { case: "task", value: task } });
     }
     const abort = new AbortController();
     const stream = clientFor(RolloutService, mesh.url("rollout")).collect(tasks(), { signal: abort.signal })[Symbol.asyncIterator]();
@@ -72,7 +73,7 @@ describe("Collect flow control", () => {
   it("delivers everything once the caller reads", async () => {
     const task = taskFromJson(readJsonl(EXAMPLE_DATA)[1]);
     async function* tasks() {
-      for (let i = 0; i < 50; i++) yield create(CollectRequestSchema, { taskId: `t${i}`, task, numRepeats: 2 });
+      for (let i = 0; i < 50; i++) yield create(CollectRequestSchema, { taskId: `t${i}`, input: { case: "task", value: task }, numRepeats: 2 });
     }
     const ids = new Set<string>();
     for await (const r of clientFor(RolloutService, mesh.url("rollout")).collect(tasks())) {
@@ -114,12 +115,12 @@ describe("Collect deadlines and cancellation", () => {
   it("fails a rollout past its deadline, as a result, and ends its model call", async () => {
     const task = taskFromJson(readJsonl(EXAMPLE_DATA)[0]);
     async function* tasks() {
-      yield create(CollectRequestSchema, { taskId: "slow", task });
+      yield create(CollectRequestSchema, { taskId: "slow", input: { case: "task", value: task } });
     }
     const results = [];
     for await (const r of clientFor(RolloutService, slow.url("rollout")).collect(tasks())) results.push(r);
     expect(results).toHaveLength(1);
-    expect(results[0]!.outcome).toMatchObject({ case: "error", value: { code: "deadline_exceeded" } });
+    expect(results[0]!.outcome).toMatchObject({ case: "error", value: { code: Code.DeadlineExceeded } });
     // The deadline travelled down: the model call was ended with the rollout
     // (cut by the caller: canceled), long before the model answered.
     await expect.poll(async () => {
@@ -133,7 +134,7 @@ describe("Collect deadlines and cancellation", () => {
     const task = taskFromJson(readJsonl(EXAMPLE_DATA)[0]);
     const abort = new AbortController();
     async function* tasks() {
-      for (let i = 0; i < 3; i++) yield create(CollectRequestSchema, { taskId: `t${i}`, task });
+      for (let i = 0; i < 3; i++) yield create(CollectRequestSchema, { taskId: `t${i}`, input: { case: "task", value: task } });
       await new Promise(() => {}); // keep the stream open
     }
     const stream = clientFor(RolloutService, slow.url("rollout")).collect(tasks(), { signal: abort.signal, timeoutMs: 0 });

@@ -1,5 +1,6 @@
 // The whole mesh on real ports: rollouts through the agent and rollout
 // services, over gRPC, Connect on HTTP/1.1, and buf curl with reflection.
+import { durationMs } from "@bufbuild/protobuf/wkt";
 import { create } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -37,7 +38,7 @@ function rowWithTool(name: string, cityType: string) {
 describe("AgentService", () => {
   it("runs one rollout: tool call, tool output, answer, reward 1", async () => {
     const agent = clientFor(AgentService, mesh.url(AGENT));
-    const { rollout } = await agent.run({ task: taskFromJson(rows[0]), rolloutId: "r-1" });
+    const { rollout } = await agent.run({ input: { case: "task", value: taskFromJson(rows[0]) }, rolloutId: "r-1" });
     expect(rollout?.rolloutId).toBe("r-1");
     expect(rollout?.verdict?.reward).toBe(1);
     expect(rollout?.steps).toBe(2);
@@ -48,14 +49,14 @@ describe("AgentService", () => {
     expect(result!.kind.case === "functionCallOutput" && result!.kind.value.output).toBe(
       '{"city": "San Francisco", "weather_description": "The weather in San Francisco is cold."}',
     );
-    expect(rollout!.timings!.totalMs).toBeGreaterThan(0);
+    expect(durationMs(rollout!.timings!.total!)).toBeGreaterThan(0);
     expect(rollout!.response!.usage!.totalTokens).toBeGreaterThan(0);
   });
 
   it("streams each item as it happens, then the rollout", async () => {
     const agent = clientFor(AgentService, mesh.url(AGENT));
     const events = [];
-    for await (const event of agent.runStream({ task: taskFromJson(rows[1]) })) events.push(event.event);
+    for await (const event of agent.runStream({ input: { case: "task", value: taskFromJson(rows[1]) } })) events.push(event.event);
     expect(events.map((e) => e.case)).toEqual(["item", "item", "item", "rollout"]);
     const rollout = events.at(-1)!.value as { verdict: { reward: number }; response: { output: Item[] } };
     expect(rollout.verdict.reward).toBe(1);
@@ -64,7 +65,7 @@ describe("AgentService", () => {
 
   it("feeds an unknown tool's error back to the model and scores the rollout", async () => {
     const agent = clientFor(AgentService, mesh.url(AGENT));
-    const { rollout } = await agent.run({ task: rowWithTool("get_time", "string") });
+    const { rollout } = await agent.run({ input: { case: "task", value: rowWithTool("get_time", "string") } });
     const out = rollout!.response!.output[1]!;
     expect(out.kind.case).toBe("functionCallOutput");
     expect(out.kind.case === "functionCallOutput" && JSON.parse(out.kind.value.output).error).toMatch(/unknown tool "get_time"/);
@@ -73,14 +74,14 @@ describe("AgentService", () => {
 
   it("feeds malformed tool arguments back to the model", async () => {
     const agent = clientFor(AgentService, mesh.url(AGENT));
-    const { rollout } = await agent.run({ task: rowWithTool("get_weather", "integer") });
+    const { rollout } = await agent.run({ input: { case: "task", value: rowWithTool("get_weather", "integer") } });
     const out = rollout!.response!.output[1]!;
     expect(out.kind.case === "functionCallOutput" && JSON.parse(out.kind.value.output).error).toMatch(/tool get_weather: city: .*string/);
   });
 
   it("rejects a task without responses_create_params with INVALID_ARGUMENT", async () => {
     const agent = clientFor(AgentService, mesh.url(AGENT));
-    await expect(agent.run({ task: { extra: { expected_answer: "C" } } })).rejects.toMatchObject({
+    await expect(agent.run({ input: { case: "task", value: { extraJson: JSON.stringify({ expected_answer: "C" }) } } })).rejects.toMatchObject({
       code: Code.InvalidArgument,
       rawMessage: expect.stringContaining("responses_create_params"),
     });
@@ -91,7 +92,7 @@ describe("RolloutService.Collect", () => {
   it("runs repeats of every task and returns each result as it finishes", async () => {
     const rollout = clientFor(RolloutService, mesh.url("rollout"));
     async function* tasks() {
-      for (const [i, row] of rows.entries()) yield create(CollectRequestSchema, { taskId: `t${i}`, task: taskFromJson(row), numRepeats: 3 });
+      for (const [i, row] of rows.entries()) yield create(CollectRequestSchema, { taskId: `t${i}`, input: { case: "task", value: taskFromJson(row) }, numRepeats: 3 });
     }
     const results: CollectResponse[] = [];
     for await (const r of rollout.collect(tasks())) results.push(r);
@@ -107,15 +108,15 @@ describe("RolloutService.Collect", () => {
   it("returns a failed rollout as an error result and goes on with the others", async () => {
     const rollout = clientFor(RolloutService, mesh.url("rollout"));
     async function* tasks() {
-      yield create(CollectRequestSchema, { taskId: "bad-agent", task: taskFromJson(rows[0]), agent: "no_such_agent" });
-      yield create(CollectRequestSchema, { taskId: "no-params", task: { extra: {} } });
-      yield create(CollectRequestSchema, { taskId: "good", task: taskFromJson(rows[0]) });
+      yield create(CollectRequestSchema, { taskId: "bad-agent", input: { case: "task", value: taskFromJson(rows[0]) }, agent: "no_such_agent" });
+      yield create(CollectRequestSchema, { taskId: "no-params", input: { case: "task", value: { extraJson: "{}" } } });
+      yield create(CollectRequestSchema, { taskId: "good", input: { case: "task", value: taskFromJson(rows[0]) } });
     }
     const byId = new Map<string, CollectResponse>();
     for await (const r of rollout.collect(tasks())) byId.set(r.taskId, r);
-    expect(byId.get("bad-agent")!.outcome).toMatchObject({ case: "error", value: { code: "not_found" } });
+    expect(byId.get("bad-agent")!.outcome).toMatchObject({ case: "error", value: { code: Code.NotFound } });
     expect(byId.get("bad-agent")!.outcome.value).toMatchObject({ message: expect.stringContaining('unknown agent "no_such_agent"') });
-    expect(byId.get("no-params")!.outcome).toMatchObject({ case: "error", value: { code: "invalid_argument" } });
+    expect(byId.get("no-params")!.outcome).toMatchObject({ case: "error", value: { code: Code.InvalidArgument } });
     expect(byId.get("good")!.outcome.case).toBe("rollout");
   });
 });
@@ -123,7 +124,7 @@ describe("RolloutService.Collect", () => {
 describe("one port, every protocol", () => {
   it("serves Connect JSON over HTTP/1.1 and gRPC-Web on the gRPC port", async () => {
     const url = mesh.url("example_single_tool_call");
-    const res = await fetch(`${url}/gym.v1.ResourcesService/ListTools`, {
+    const res = await fetch(`${url}/gymmesh.v1.ResourcesService/ListTools`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: "{}",
@@ -139,13 +140,23 @@ describe("one port, every protocol", () => {
   it("answers buf curl by reflection: lists the services and runs a rollout from JSON", async () => {
     const url = mesh.url(AGENT);
     const list = await run(BUF, ["curl", "--list-methods", "--http2-prior-knowledge", url]);
-    expect(list.stdout).toContain("gym.v1.AgentService/Run");
+    expect(list.stdout).toContain("gymmesh.v1.AgentService/Run");
     expect(list.stdout).toContain("grpc.health.v1.Health/Check");
 
-    const body = JSON.stringify({ task: { responsesCreateParams: { inputText: "weather in sf?", tools: [{ function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }] } } });
-    const call = await run(BUF, ["curl", "--http2-prior-knowledge", "--protocol", "grpc", "-d", body, `${url}/gym.v1.AgentService/Run`]);
+    const parameters = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
+    const body = JSON.stringify({ task: { responsesCreateParams: { inputText: "weather in sf?", tools: [{ function: { name: "get_weather", parametersJson: JSON.stringify(parameters) } }] } } });
+    const call = await run(BUF, ["curl", "--http2-prior-knowledge", "--protocol", "grpc", "-d", body, `${url}/gymmesh.v1.AgentService/Run`]);
     expect(call.code, call.stderr).toBe(0);
     expect(JSON.parse(call.stdout).rollout.verdict.reward).toBe(1);
+
+    // A NeMo Gym row as it is in, its NeMo Gym output line out: no converter on the client.
+    const row = { responses_create_params: { input: "weather in sf?", tools: [{ type: "function", name: "get_weather", parameters }] }, expected: "cold" };
+    const raw = JSON.stringify({ rowJson: JSON.stringify(row), wantOutputLine: true });
+    const rawCall = await run(BUF, ["curl", "--http2-prior-knowledge", "-d", raw, `${url}/gymmesh.v1.AgentService/Run`]);
+    expect(rawCall.code, rawCall.stderr).toBe(0);
+    const line = JSON.parse(JSON.parse(rawCall.stdout).outputLineJson);
+    expect(line).toMatchObject({ ...row, reward: 1, agent_ref: { name: AGENT } });
+    expect(line.response.output.map((i: { type: string }) => i.type)).toEqual(["function_call", "function_call_output", "message"]);
 
     const health = await run(BUF, ["curl", "--http2-prior-knowledge", "-d", "{}", `${url}/grpc.health.v1.Health/Check`]);
     expect(JSON.parse(health.stdout)).toEqual({ status: "SERVING" });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { AgentService } from "../../gen/gymmesh/v1/agent_pb.js";
 import { ModelService } from "../../gen/gymmesh/v1/model_pb.js";
+import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
 import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { CollectRequestSchema, RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
 import { clientFor } from "../mesh/clients.js";
@@ -21,7 +22,7 @@ import { createModelService } from "../model/model-service.js";
 import { createUpstreamBackend } from "../model/upstream-backends.js";
 import { taskFromJson } from "../openai/responses-json.js";
 import { defineEnvironment, defineTool, verifyByStepOnly } from "../resources/environment.js";
-import { createResourcesService } from "../resources/host.js";
+import { createResourcesHost, createResourcesService } from "../resources/host.js";
 import { createRolloutService } from "../rollout/rollout-service.js";
 import { AGENT_KIND_NAMES, AGENT_KINDS, findAgentKind, type AgentKind } from "./agent-kinds.js";
 import { createAgentService } from "./agent-service.js";
@@ -76,6 +77,13 @@ function recordingResources(inner: ServiceImpl<typeof ResourcesService>): Servic
     seedSession: (req, ctx) => (record("seed", ctx), inner.seedSession(req, ctx)),
     callTool: (req, ctx) => (record("tool", ctx), inner.callTool(req, ctx)),
     verify: (req, ctx) => (record("verify", ctx), inner.verify(req, ctx)),
+  };
+}
+
+/** An EpisodeService that records each call's time left, then delegates. */
+function recordingEpisodes(inner: ServiceImpl<typeof EpisodeService>): ServiceImpl<typeof EpisodeService> {
+  return {
+    ...inner,
     reset: (req, ctx) => (record("reset", ctx), inner.reset(req, ctx)),
     step: (req, ctx) => (record("step", ctx), inner.step(req, ctx)),
   };
@@ -99,6 +107,7 @@ function agentDeps(kind: AgentKind, resourcesUrl: string) {
     kind,
     model: clientFor(ModelService, modelUrl),
     resources: clientFor(ResourcesService, resourcesUrl),
+    episodes: clientFor(EpisodeService, resourcesUrl),
     maxSteps: 10,
   };
 }
@@ -148,7 +157,7 @@ beforeAll(async () => {
   };
   modelUrl = (await start("policy", [hosted(ModelService, recordingModel)])).url;
   toolsUrl = (await start("slow_tools", [hosted(ResourcesService, recordingResources(createResourcesService(slowTools)))])).url;
-  gymUrl = (await start("turn_taking", [hosted(ResourcesService, recordingResources(createResourcesService(turnTaking)))])).url;
+  gymUrl = (await start("turn_taking", [hosted(EpisodeService, recordingEpisodes(createResourcesHost(turnTaking).episodes))])).url;
 });
 
 afterAll(async () => {
@@ -191,7 +200,7 @@ describe("a rollout's deadline", () => {
   it("simple_agent: a slow tool leaves the model and verify calls only the time left", async () => {
     const agent = await startAgent("simple_agent");
     const budget = 2000;
-    const { rollout } = await agent.run({ task: toolTask, rolloutId: "slow-tool" }, { timeoutMs: budget });
+    const { rollout } = await agent.run({ input: { case: "task", value: toolTask }, rolloutId: "slow-tool" }, { timeoutMs: budget });
     expect(rollout!.verdict!.reward).toBe(1);
     expect(seen.map((s) => s.call)).toEqual(["seed", "model", "tool", "model", "verify"]);
 
@@ -214,7 +223,7 @@ describe("a rollout's deadline", () => {
     modelDelayMs = MODEL_MS;
     const agent = await startAgent(kind);
     const budget = 2000;
-    const { rollout } = await agent.run({ task: toolTask, rolloutId: `slow-model-${kind}` }, { timeoutMs: budget });
+    const { rollout } = await agent.run({ input: { case: "task", value: toolTask }, rolloutId: `slow-model-${kind}` }, { timeoutMs: budget });
     expect(rollout!.verdict!.reward).toBe(1);
     const [model] = times("model");
     const [verify] = times("verify");
@@ -227,7 +236,7 @@ describe("a rollout's deadline", () => {
     modelDelayMs = MODEL_MS;
     const agent = await startAgent("gymnasium_agent", gymUrl);
     const budget = 3000;
-    const { rollout } = await agent.run({ task: plainTask, rolloutId: "slow-turns" }, { timeoutMs: budget });
+    const { rollout } = await agent.run({ input: { case: "task", value: plainTask }, rolloutId: "slow-turns" }, { timeoutMs: budget });
     expect(rollout!.verdict!.reward).toBe(1);
     expect(seen.map((s) => s.call)).toEqual(["reset", "model", "step", "model", "step"]);
     const [reset] = times("reset");
@@ -247,7 +256,7 @@ describe("a rollout's deadline", () => {
       hosted(RolloutService, createRolloutService({ agents: new Map([["simple_agent", agent]]), maxInFlight: 4, rolloutTimeoutMs })),
     ]);
     async function* one() {
-      yield create(CollectRequestSchema, { taskId: "t", task: toolTask, agent: "simple_agent", numRepeats: 1 });
+      yield create(CollectRequestSchema, { taskId: "t", input: { case: "task", value: toolTask }, agent: "simple_agent", numRepeats: 1 });
     }
     const results = [];
     for await (const result of clientFor(RolloutService, rollouts.url).collect(one(), { timeoutMs: streamTimeoutMs })) results.push(result);
@@ -259,7 +268,7 @@ describe("a rollout's deadline", () => {
     const rolloutTimeoutMs = 1000;
     const results = await collectOne(rolloutTimeoutMs);
     expect(results).toHaveLength(1);
-    expect(results[0]!.outcome).toMatchObject({ case: "error", value: { code: "deadline_exceeded" } });
+    expect(results[0]!.outcome).toMatchObject({ case: "error", value: { code: Code.DeadlineExceeded } });
     // The agent got the rollout timeout as its call's deadline and passed on
     // what was left; nothing was called after the tool, verify least of all.
     expect(seen.map((s) => s.call)).toEqual(["seed", "model", "tool"]);

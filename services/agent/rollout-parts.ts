@@ -1,7 +1,7 @@
 // Pieces every agent kind uses: the task's input as items, the rollout's
 // deadline, usage sums, and timing of the parts of a rollout.
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { DurationSchema, type Duration } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
 import type { ModelService } from "../../gen/gymmesh/v1/model_pb.js";
@@ -124,10 +124,10 @@ export class Stopwatch {
   finish(): Timings {
     const { model, tools, verify } = this.ms;
     return create(TimingsSchema, {
-      model: durationFromMs(model),
-      tools: durationFromMs(tools),
-      verify: durationFromMs(verify),
-      total: durationFromMs(performance.now() - this.started),
+      model: duration(model),
+      tools: duration(tools),
+      verify: duration(verify),
+      total: duration(performance.now() - this.started),
     });
   }
 }
@@ -135,6 +135,13 @@ export class Stopwatch {
 /** Closes a session on success and failure alike; a failure to close is only logged by the caller. */
 export function closeQuietly(deps: AgentDeps, sessionId: string, onError: (err: Error) => void): void {
   deps.resources.closeSession({ sessionId }).catch(onError);
+}
+
+/** A Duration of fractional milliseconds, to the nanosecond. */
+function duration(ms: number): Duration {
+  const nanos = Math.round(ms * 1e6);
+  const seconds = Math.floor(nanos / 1e9);
+  return create(DurationSchema, { seconds: BigInt(seconds), nanos: nanos - seconds * 1e9 });
 }
 
 /** Whole milliseconds of a rollout's total time, for logs. */

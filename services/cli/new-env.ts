@@ -129,7 +129,7 @@ describe("${name} through the mesh (mock model)", () => {
 
   // The mock model calls lookup, then answers with the tool's output.
   it("runs a rollout end to end and rewards it", async () => {
-    const { rollout } = await env.agent("${name}_simple_agent").run({ task: taskFromJson(rows[0]) });
+    const { rollout } = await env.agent("${name}_simple_agent").run({ input: { case: "task", value: taskFromJson(rows[0]) } });
     expect(rollout!.response!.output.map((i) => i.kind.case)).toEqual(["functionCall", "functionCallOutput", "message"]);
     expect(rollout!.verdict!.reward).toBe(1);
   });

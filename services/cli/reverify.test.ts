@@ -99,7 +99,7 @@ describe("gym reverify on rollouts of the mesh", () => {
     try {
       const lines = [];
       for (const row of rows) {
-        const { rollout } = await env.agent(agentName).run({ task: taskFromJson(row) });
+        const { rollout } = await env.agent(agentName).run({ input: { case: "task", value: taskFromJson(row) } });
         lines.push(JSON.stringify({ ...row, response: responseToJson(rollout!.response!), reward: rollout!.verdict!.reward }));
       }
       const input = path.join(tmp, `${envName}-collected.jsonl`);

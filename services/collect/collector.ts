@@ -137,6 +137,7 @@ export async function collectFile(options: CollectOptions): Promise<CollectSumma
         taskId,
         input: { case: "rowJson", value: JSON.stringify(json) },
         numRepeats: 1,
+        firstRepeat: item.repeat,
         agent: item.row.agent,
         wantOutputLines: true,
         taskIndex: BigInt(item.row.index),

@@ -163,10 +163,10 @@ describe.each(transports)("%s", (_, clientOf) => {
 
   it("counts its calls in the instance's /metrics, by code", async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="ok",instance="fast"\} [1-9]/);
-    expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="invalid_argument",instance="fast"\} 1/);
-    expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="deadline_exceeded",instance="fast"\} 1/);
-    expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="CallTool",code="canceled",instance="fast"\} 1/);
+    expect(text).toMatch(/gym_rpc_requests_total\{service="gymmesh.v1.ResourcesService",method="CallTool",code="ok",instance="fast"\} [1-9]/);
+    expect(text).toMatch(/gym_rpc_requests_total\{service="gymmesh.v1.ResourcesService",method="CallTool",code="invalid_argument",instance="fast"\} 1/);
+    expect(text).toMatch(/gym_rpc_requests_total\{service="gymmesh.v1.ResourcesService",method="CallTool",code="deadline_exceeded",instance="fast"\} 1/);
+    expect(text).toMatch(/gym_rpc_requests_total\{service="gymmesh.v1.ResourcesService",method="CallTool",code="canceled",instance="fast"\} 1/);
   });
 
 });

@@ -13,7 +13,7 @@ describe("grpc.health.v1.Health", () => {
   let client: Client<typeof Health>;
 
   beforeAll(async () => {
-    health.set("gym.v1.AgentService", ServingStatus.SERVING);
+    health.set("gymmesh.v1.AgentService", ServingStatus.SERVING);
     server = http2.createServer(connectNodeAdapter({ routes: (router) => registerHealth(router, health) }));
     // server.close() waits for open sessions, so track them to close on teardown.
     server.on("session", (s) => {
@@ -33,7 +33,7 @@ describe("grpc.health.v1.Health", () => {
 
   it("Check reports the server and known services", async () => {
     expect((await client.check({ service: "" })).status).toBe(ServingStatus.SERVING);
-    expect((await client.check({ service: "gym.v1.AgentService" })).status).toBe(ServingStatus.SERVING);
+    expect((await client.check({ service: "gymmesh.v1.AgentService" })).status).toBe(ServingStatus.SERVING);
   });
 
   it("Check answers NOT_FOUND for an unknown service", async () => {
@@ -44,18 +44,18 @@ describe("grpc.health.v1.Health", () => {
 
   it("List returns every status", async () => {
     const res = await client.list({});
-    expect(Object.keys(res.statuses).sort()).toEqual(["", "gym.v1.AgentService"]);
+    expect(Object.keys(res.statuses).sort()).toEqual(["", "gymmesh.v1.AgentService"]);
   });
 
   it("Watch sends the current status, then changes, until cancelled", async () => {
     const abort = new AbortController();
-    const stream = client.watch({ service: "gym.v1.RolloutService" }, { signal: abort.signal });
+    const stream = client.watch({ service: "gymmesh.v1.RolloutService" }, { signal: abort.signal });
     const seen: ServingStatus[] = [];
     try {
       for await (const res of stream) {
         seen.push(res.status);
-        if (seen.length === 1) health.set("gym.v1.RolloutService", "NOT_SERVING");
-        if (seen.length === 2) health.set("gym.v1.RolloutService", ServingStatus.SERVING);
+        if (seen.length === 1) health.set("gymmesh.v1.RolloutService", "NOT_SERVING");
+        if (seen.length === 2) health.set("gymmesh.v1.RolloutService", ServingStatus.SERVING);
         if (seen.length === 3) abort.abort();
       }
     } catch (e) {

@@ -63,7 +63,7 @@ describe("grpc reflection", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const methods = stdout.trim().split("\n");
-    expect(methods).toContain("gym.v1.AgentService/Run");
+    expect(methods).toContain("gymmesh.v1.AgentService/Run");
     expect(methods).toContain("grpc.health.v1.Health/Check");
     expect(methods).toContain("grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
     for (const s of gymServices) {
@@ -74,7 +74,7 @@ describe("grpc reflection", () => {
   it("buf curl works over the gRPC protocol with v1alpha reflection", async () => {
     const { code, stdout } = await bufCurl("--protocol", "grpc", "--reflect-protocol", "grpc-v1alpha", "--list-methods", url);
     expect(code).toBe(0);
-    expect(stdout).toContain("gym.v1.ModelService/");
+    expect(stdout).toContain("gymmesh.v1.ModelService/");
   });
 
   it("buf curl calls Health/Check through reflection", async () => {
@@ -83,11 +83,11 @@ describe("grpc reflection", () => {
     expect(JSON.parse(stdout)).toEqual({ status: "SERVING" });
   });
 
-  it("buf curl resolves a request with google.protobuf.Struct (transitive deps are sent)", async () => {
+  it("buf curl resolves a request whose file imports well-known types (transitive deps are sent)", async () => {
     for (const reflect of ["grpc-v1", "grpc-v1alpha"]) {
       const { code, stderr } = await bufCurl(
         "--protocol", "grpc", "--reflect-protocol", reflect,
-        "-d", '{"task":{"extra":{"a":1}}}', `${url}/gym.v1.AgentService/Run`,
+        "-d", '{"task":{"extraJson":"{\\"a\\": 1}"}}', `${url}/gymmesh.v1.AgentService/Run`,
       );
       // Schema resolution succeeded: the call reached the server and got Unimplemented (12).
       expect(stderr).toContain('"unimplemented"');
@@ -104,12 +104,12 @@ describe("grpc reflection", () => {
     const responses: ServerReflectionResponse["messageResponse"][] = [];
     for await (const res of client.serverReflectionInfo(
       requests(
-        { case: "fileContainingSymbol", value: "gym.v1.RunRequest.task" },
-        { case: "fileByFilename", value: "google/protobuf/struct.proto" },
-        { case: "fileContainingSymbol", value: "gym.v1.Nope" },
+        { case: "fileContainingSymbol", value: "gymmesh.v1.RunRequest.task" },
+        { case: "fileByFilename", value: "google/protobuf/duration.proto" },
+        { case: "fileContainingSymbol", value: "gymmesh.v1.Nope" },
         { case: "fileByFilename", value: "nope.proto" },
-        { case: "allExtensionNumbersOfType", value: "gym.v1.RunRequest" },
-        { case: "fileContainingExtension", value: { containingType: "gym.v1.RunRequest", extensionNumber: 100 } },
+        { case: "allExtensionNumbersOfType", value: "gymmesh.v1.RunRequest" },
+        { case: "fileContainingExtension", value: { containingType: "gymmesh.v1.RunRequest", extensionNumber: 100 } },
       ),
     )) {
       responses.push(res.messageResponse);
@@ -120,17 +120,17 @@ describe("grpc reflection", () => {
         : [String(r.case)];
 
     const symbolFiles = fileNames(responses[0]);
-    expect(symbolFiles[0]).toBe("gym/v1/agent.proto"); // the requested file comes first
-    expect(symbolFiles).toContain("google/protobuf/struct.proto");
+    expect(symbolFiles[0]).toBe("gymmesh/v1/agent.proto"); // the requested file comes first
+    expect(symbolFiles).toContain("google/protobuf/duration.proto");
     expect(new Set(symbolFiles).size).toBe(symbolFiles.length);
-    expect(fileNames(responses[1])).toEqual(["google/protobuf/struct.proto"]);
+    expect(fileNames(responses[1])).toEqual(["google/protobuf/duration.proto"]);
     for (const r of [responses[2], responses[3], responses[5]]) {
       expect(r.case).toBe("errorResponse");
       expect(r.case === "errorResponse" && r.value.errorCode).toBe(5);
     }
     expect(responses[4]).toMatchObject({
       case: "allExtensionNumbersResponse",
-      value: { baseTypeName: "gym.v1.RunRequest", extensionNumber: [] },
+      value: { baseTypeName: "gymmesh.v1.RunRequest", extensionNumber: [] },
     });
   });
 });

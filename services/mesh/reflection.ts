@@ -18,7 +18,7 @@ import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 /** Indexes of everything reachable from the served services' files. */
 class Index {
   readonly services: string[];
-  readonly files = new Map<string, DescFile>(); // by file name, e.g. "gym/v1/agent.proto"
+  readonly files = new Map<string, DescFile>(); // by file name, e.g. "gymmesh/v1/agent.proto"
   readonly symbols = new Map<string, DescFile>(); // fully-qualified name -> declaring file
   readonly extensions = new Map<string, Map<number, DescFile>>(); // extendee -> number -> file
   readonly messages = new Set<string>(); // message names, for all_extension_numbers_of_type

@@ -79,9 +79,9 @@ describe("metrics", () => {
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
-    expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="ListTools",code="ok",instance="counted"\} 2/);
-    expect(text).toMatch(/gym_rpc_requests_total\{service="gym.v1.ResourcesService",method="Verify",code="unimplemented",instance="counted"\} 1/);
-    expect(text).toMatch(/gym_rpc_duration_seconds_count\{instance="counted",service="gym.v1.ResourcesService",method="ListTools"\} 2/);
+    expect(text).toMatch(/gym_rpc_requests_total\{service="gymmesh.v1.ResourcesService",method="ListTools",code="ok",instance="counted"\} 2/);
+    expect(text).toMatch(/gym_rpc_requests_total\{service="gymmesh.v1.ResourcesService",method="Verify",code="unimplemented",instance="counted"\} 1/);
+    expect(text).toMatch(/gym_rpc_duration_seconds_count\{instance="counted",service="gymmesh.v1.ResourcesService",method="ListTools"\} 2/);
     expect(text).toContain("gym_rollouts_in_flight");
     expect(text).toContain("gym_sessions_open");
     await server.close();

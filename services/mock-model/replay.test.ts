@@ -170,7 +170,7 @@ describe("config/replay.yaml (npm start) replays the recorded rollouts", () => {
 
   it.each(rows(EXAMPLE_ROLLOUTS).map((row, i) => [i + 1, row] as const))("reproduces recorded rollout %i", async (_line, row) => {
     const agent = clientFor(AgentService, mesh.url("example_single_tool_call_simple_agent"));
-    const { rollout } = await agent.run({ task: taskFromJson({ responses_create_params: row.responses_create_params }) });
+    const { rollout } = await agent.run({ input: { case: "task", value: taskFromJson({ responses_create_params: row.responses_create_params }) } });
     const got = responseToJson(rollout!.response!);
     const recorded = row.response as JsonObject;
     // The model's items are the recorded ones; tool outputs come from our environment, so only their text is compared.

@@ -1,3 +1,4 @@
+import { ResponseStatus } from "../../gen/gymmesh/v1/responses_pb.js";
 // Upstream faults, from a real server on loopback (the mock with its fault
 // knobs): what is retried and how often, what each failure becomes as a gRPC
 // code, deadlines and cancellation reaching the upstream request, and API
@@ -45,7 +46,7 @@ describe.each(["responses", "chat_completions"] as const)("retries (%s API)", (a
     // finishing at all shows the Retry-After of 0 s was followed instead.
     const { model, stats } = await pair({ errorRate: 0.5, errorStatus: 429, retryAfterS: 0 }, { api, retry_base_s: 120, retry_max_s: 120 });
     const { response } = await model.client.createResponse({ params: PARAMS });
-    expect(response?.status).toBe("completed");
+    expect(response?.status).toBe(ResponseStatus.COMPLETED);
     expect(stats).toMatchObject({ requests: 2, errors: 1, answered: 1 });
   });
 
@@ -78,7 +79,7 @@ describe.each(["responses", "chat_completions"] as const)("retries (%s API)", (a
     // Every other connection is reset, the first one first: each call needs exactly one retry.
     for (let i = 0; i < 4; i++) {
       const { response } = await model.client.createResponse({ params: PARAMS });
-      expect(response?.status).toBe("completed");
+      expect(response?.status).toBe(ResponseStatus.COMPLETED);
     }
     expect(stats).toMatchObject({ requests: 8, resets: 4, answered: 4 });
   });
@@ -142,7 +143,7 @@ describe("deadlines and cancellation", () => {
   it("answers after a stall shorter than the timeout", async () => {
     const { model, stats } = await pair({ stallRate: 1, stallMs: 50 }, { timeout_s: 10 });
     const { response } = await model.client.createResponse({ params: PARAMS });
-    expect(response?.status).toBe("completed");
+    expect(response?.status).toBe(ResponseStatus.COMPLETED);
     expect(stats).toMatchObject({ stalls: 1, answered: 1 });
   });
 });
@@ -179,7 +180,7 @@ describe("secrets", () => {
     try {
       const { model, mock } = await pair({ errorRate: 1, errorStatus: 401 }, { api_key: KEY });
       const seen = once(mock.mock, "request");
-      const err = await failure(model.client.createResponse({ params: PARAMS, requestId: "rid-1" }));
+      const err = await failure(model.client.createResponse({ params: PARAMS }, { headers: { "x-request-id": "rid-1" } }));
       const [request] = (await seen) as [{ headers: Record<string, string> }];
       expect(request.headers.authorization).toBe(`Bearer ${KEY}`); // the key did reach the backend
       expect(err.code).toBe(Code.Unauthenticated);

@@ -1,3 +1,4 @@
+import { ResponseStatus, Role } from "../../gen/gymmesh/v1/responses_pb.js";
 // ModelService in front of a real OpenAI-compatible server (the mock) on
 // loopback, through both upstream APIs: tools, parallel calls, reasoning,
 // streaming, sampling settings, and token ids for RL.
@@ -68,7 +69,7 @@ describe.each(["responses", "chat_completions"] as const)("through the %s API", 
   });
 
   it("calls the offered tools in parallel, then answers from their outputs", async () => {
-    const first = (await model.client.createResponse({ params: params({ input: CONVERSATION, tools: [WEATHER, TIME] }), requestId: "r1" })).response!;
+    const first = (await model.client.createResponse({ params: params({ input: CONVERSATION, tools: [WEATHER, TIME] }) }, { headers: { "x-request-id": "r1" } })).response!;
     expect(calls(first).map((c) => [c.name, JSON.parse(c.arguments)])).toEqual([
       ["get_weather", { city: "San Francisco" }],
       ["get_time", { zone: "example zone" }],
@@ -79,7 +80,7 @@ describe.each(["responses", "chat_completions"] as const)("through the %s API", 
     const second = (await model.client.createResponse({ params: params(followUp(first, ["cold", "noon"])) })).response!;
     expect(calls(second)).toEqual([]);
     expect(textOf(messages(second)[0])).toBe("Here is what the tool said: noon");
-    expect(messages(second)[0]!.role).toBe("assistant");
+    expect(messages(second)[0]!.role).toBe(Role.ASSISTANT);
 
     if (api === "chat_completions") {
       // One assistant message carries both calls; each tool output is its own message.
@@ -163,7 +164,7 @@ describe("Chat Completions conversion", () => {
 
   it("marks a response cut at max_output_tokens as incomplete", async () => {
     const { response } = await model.client.createResponse({ params: params({ input: "hi", max_output_tokens: 5 }) });
-    expect(response?.status).toBe("incomplete");
+    expect(response?.status).toBe(ResponseStatus.INCOMPLETE);
     expect(responseToJson(response!).incomplete_details).toEqual({ reason: "max_output_tokens" });
     expect(textOf(messages(response)[0])).toBe("Hello");
   });
@@ -197,7 +198,8 @@ describe.each([
   it("becomes a reasoning item before the answer, whole and streamed, and goes back as <think> text", async () => {
     const whole = (await model.client.createResponse({ params: params({ input: "tell me" }) })).response!;
     expect(whole.output.map((i) => i.kind.case)).toEqual(["reasoning", "message"]);
-    expect(reasonings(whole)[0]!.summary).toEqual([expect.objectContaining({ type: "summary_text", text: "The user said: tell me. I will answer." })]);
+    expect(reasonings(whole)[0]!.summary).toEqual([expect.objectContaining({ text: "The user said: tell me. I will answer.", extraJson: "" })]);
+    expect(itemToJson(whole.output[0]!).summary).toEqual([{ type: "summary_text", text: "The user said: tell me. I will answer." }]);
     expect(textOf(messages(whole)[0])).toBe("Hello from the mock model.");
 
     const events = await collect(model.client.streamResponse({ params: params({ input: "tell me" }) }));

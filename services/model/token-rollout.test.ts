@@ -54,7 +54,7 @@ describe("a training rollout", () => {
         tools: [{ type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }],
       },
     };
-    const { rollout } = await agent.run({ task: taskFromJson(row) });
+    const { rollout } = await agent.run({ input: { case: "task", value: taskFromJson(row) } });
     const output = responseToJson(rollout!.response!).output as JsonObject[];
     expect(output.map((o) => o.type)).toEqual(["function_call", "function_call_output", "message"]);
     const [call, , answer] = output as [JsonObject, JsonObject, JsonObject];

@@ -2,13 +2,14 @@
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { localClient } from "../mesh/local-transport.js";
+import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { ResponseSchema } from "../../gen/gymmesh/v1/responses_pb.js";
-import { taskFromJson } from "../openai/responses-json.js";
+import { taskFromJson, verdictFields } from "../openai/responses-json.js";
 import { z } from "zod";
 import { defineEnvironment, defineTool, laxInt, taskFields, type Environment } from "./environment.js";
-import { createResourcesService, type HostOptions } from "./host.js";
+import { createResourcesHost, createResourcesService, type HostOptions } from "./host.js";
 import { pyFloat } from "../pycompat/json-dumps.js";
 
 const halveArgs = z.object({ n: laxInt() });
@@ -65,7 +66,9 @@ describe("ResourcesService host", () => {
     await c.callTool({ sessionId, name: "halve", arguments: '{"n": 1}' });
     await c.callTool({ sessionId, name: "halve", arguments: '{"n": "2"}' });
     const { verdict } = await c.verify({ sessionId, task, response });
-    expect(verdict).toMatchObject({ reward: 1, extra: { reward_components: { sum_ok: 1, calls: 2 } } });
+    expect(verdict!.reward).toBe(1);
+    expect(verdict!.rewardComponents).toEqual({ sum_ok: 1, calls: 2 });
+    expect(verdictFields(verdict)).toMatchObject({ reward_components: { sum_ok: 1, calls: 2 } });
     await expect(c.verify({ sessionId, task: taskFromJson({ responses_create_params: { input: "hi" } }), response })).rejects.toMatchObject({
       code: Code.InvalidArgument,
       rawMessage: expect.stringContaining("task.target"),
@@ -92,9 +95,9 @@ describe("ResourcesService host", () => {
   });
 
   it("answers Reset and Step of an environment without step() with FAILED_PRECONDITION", async () => {
-    const c = client();
-    await expect(c.reset({ task })).rejects.toMatchObject({ code: Code.FailedPrecondition });
-    await expect(c.step({ sessionId: "x", task, response })).rejects.toMatchObject({ code: Code.FailedPrecondition });
+    const episodes = localClient(EpisodeService, createResourcesHost(env).episodes);
+    await expect(episodes.reset({ task })).rejects.toMatchObject({ code: Code.FailedPrecondition });
+    await expect(episodes.step({ episodeId: "x", task, response })).rejects.toMatchObject({ code: Code.FailedPrecondition });
   });
 
   it("rejects a verifier's reward that is not a finite number", async () => {

@@ -88,10 +88,10 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
         for await (const req of requests) {
           const input = taskInput(req);
           const agentName = req.agent || ("row" in input ? rowAgent(input.row) : undefined) || deps.defaultAgent || "";
-          for (let repeat = 0; repeat < Math.max(1, req.numRepeats); repeat++) {
+          for (let i = 0; i < Math.max(1, req.numRepeats); i++) {
             while (inFlight >= deps.maxInFlight) await new Promise<void>((r) => (slotFreed = r));
             inFlight++;
-            void runOne(req, input, agentName, repeat);
+            void runOne(req, input, agentName, req.firstRepeat + i);
           }
         }
       })();

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gymmesh/v1/rollout.proto.
  */
 export const file_gymmesh_v1_rollout: GenFile = /*@__PURE__*/
-  fileDesc("ChhneW1tZXNoL3YxL3JvbGxvdXQucHJvdG8SCmd5bW1lc2gudjEiswEKDkNvbGxlY3RSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSIAoEdGFzaxgCIAEoCzIQLmd5bW1lc2gudjEuVGFza0gAEhIKCHJvd19qc29uGAUgASgJSAASEwoLbnVtX3JlcGVhdHMYAyABKAUSDQoFYWdlbnQYBCABKAkSGQoRd2FudF9vdXRwdXRfbGluZXMYBiABKAgSEgoKdGFza19pbmRleBgHIAEoA0IHCgVpbnB1dCK7AQoPQ29sbGVjdFJlc3BvbnNlEg8KB3Rhc2tfaWQYASABKAkSFAoMcmVwZWF0X2luZGV4GAIgASgFEg0KBWFnZW50GAMgASgJEiYKB3JvbGxvdXQYBCABKAsyEy5neW1tZXNoLnYxLlJvbGxvdXRIABIjCgVlcnJvchgFIAEoCzISLmdvb2dsZS5ycGMuU3RhdHVzSAASGgoQb3V0cHV0X2xpbmVfanNvbhgGIAEoCUgAQgkKB291dGNvbWUyWAoOUm9sbG91dFNlcnZpY2USRgoHQ29sbGVjdBIaLmd5bW1lc2gudjEuQ29sbGVjdFJlcXVlc3QaGy5neW1tZXNoLnYxLkNvbGxlY3RSZXNwb25zZSgBMAFiBnByb3RvMw", [file_google_rpc_status, file_gymmesh_v1_task]);
+  fileDesc("ChhneW1tZXNoL3YxL3JvbGxvdXQucHJvdG8SCmd5bW1lc2gudjEiyQEKDkNvbGxlY3RSZXF1ZXN0Eg8KB3Rhc2tfaWQYASABKAkSIAoEdGFzaxgCIAEoCzIQLmd5bW1lc2gudjEuVGFza0gAEhIKCHJvd19qc29uGAUgASgJSAASEwoLbnVtX3JlcGVhdHMYAyABKAUSDQoFYWdlbnQYBCABKAkSGQoRd2FudF9vdXRwdXRfbGluZXMYBiABKAgSEgoKdGFza19pbmRleBgHIAEoAxIUCgxmaXJzdF9yZXBlYXQYCCABKAVCBwoFaW5wdXQiuwEKD0NvbGxlY3RSZXNwb25zZRIPCgd0YXNrX2lkGAEgASgJEhQKDHJlcGVhdF9pbmRleBgCIAEoBRINCgVhZ2VudBgDIAEoCRImCgdyb2xsb3V0GAQgASgLMhMuZ3ltbWVzaC52MS5Sb2xsb3V0SAASIwoFZXJyb3IYBSABKAsyEi5nb29nbGUucnBjLlN0YXR1c0gAEhoKEG91dHB1dF9saW5lX2pzb24YBiABKAlIAEIJCgdvdXRjb21lMlgKDlJvbGxvdXRTZXJ2aWNlEkYKB0NvbGxlY3QSGi5neW1tZXNoLnYxLkNvbGxlY3RSZXF1ZXN0GhsuZ3ltbWVzaC52MS5Db2xsZWN0UmVzcG9uc2UoATABYgZwcm90bzM", [file_google_rpc_status, file_gymmesh_v1_task]);
 
 /**
  * @generated from message gymmesh.v1.CollectRequest
@@ -78,6 +78,15 @@ export type CollectRequest = Message<"gymmesh.v1.CollectRequest"> & {
    * @generated from field: int64 task_index = 7;
    */
   taskIndex: bigint;
+
+  /**
+   * The index of this request's first repeat (its results count up from it):
+   * a client that sends the repeats of a group separately, or resends some
+   * after a broken stream, keeps their numbers.
+   *
+   * @generated from field: int32 first_repeat = 8;
+   */
+  firstRepeat: number;
 };
 
 /**
@@ -97,7 +106,7 @@ export type CollectResponse = Message<"gymmesh.v1.CollectResponse"> & {
   taskId: string;
 
   /**
-   * Which repeat of the task this is, from 0.
+   * Which repeat of the task this is: first_repeat, first_repeat + 1...
    *
    * @generated from field: int32 repeat_index = 2;
    */

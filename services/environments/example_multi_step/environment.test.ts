@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { taskFromJson } from "../../openai/responses-json.js";
+import { taskFromJson, verdictFields } from "../../openai/responses-json.js";
 import { hostClient } from "../../resources/verify-cases.js";
 import { startEnvironmentMesh, type EnvironmentMesh } from "../../../testing/environment-mesh.js";
 import exampleMultiStep from "./environment.js";
@@ -25,7 +25,7 @@ describe("example_multi_step tools", () => {
     expect(tools.map((t) => t.name)).toEqual(offered.map((t: { name: string }) => t.name));
     for (const [i, t] of tools.entries()) {
       expect(t.description).toBe(offered[i].description);
-      expect(t.parameters).toEqual(offered[i].parameters);
+      expect(JSON.parse(t.parametersJson)).toEqual(offered[i].parameters);
     }
   });
 
@@ -64,16 +64,18 @@ describe("example_multi_step through the mesh (mock model)", () => {
   // extract_synonym_values first, it reports an empty list.
   it("runs a rollout and scores the values the model reported", async () => {
     const agent = env.agent("example_multi_step_simple_agent");
-    const { rollout } = await agent.run({ task: taskFromJson(rows[0]) });
+    const { rollout } = await agent.run({ input: { case: "task", value: taskFromJson(rows[0]) } });
     const output = rollout!.response!.output;
     expect(output.map((i) => i.kind.case)).toEqual(["functionCall", "functionCallOutput", "message"]);
     expect(output[1]!.kind.value).toMatchObject({ output: '{"synonym_value": 1577}' }); // sum(map(ord, "example synonym"))
-    expect(rollout!.verdict).toMatchObject({ reward: 0, extra: { parsed_synonym_values: [], accuracy: false, set_overlap: 0 } });
+    expect(rollout!.verdict!.reward).toBe(0);
+    expect(verdictFields(rollout!.verdict)).toMatchObject({ parsed_synonym_values: [], accuracy: false, set_overlap: 0 });
 
     const extractFirst = structuredClone(rows[0]);
     extractFirst.responses_create_params.tools.reverse();
-    const second = await agent.run({ task: taskFromJson(extractFirst) });
+    const second = await agent.run({ input: { case: "task", value: taskFromJson(extractFirst) } });
     expect(second.rollout!.response!.output[0]!.kind.value).toMatchObject({ name: "extract_synonym_values" });
-    expect(second.rollout!.verdict).toMatchObject({ reward: 0, extra: { parsed_synonym_values: [], set_overlap: 0 } });
+    expect(second.rollout!.verdict!.reward).toBe(0);
+    expect(verdictFields(second.rollout!.verdict)).toMatchObject({ parsed_synonym_values: [], set_overlap: 0 });
   });
 });

@@ -17,7 +17,7 @@ const seed = async (row = rows[0]) => (await resources.seedSession({ task: taskF
 describe("example_session_state_mgmt tools", () => {
   it("offer increment_counter(count: integer) and get_counter_value()", async () => {
     const { tools } = await resources.listTools({});
-    expect(tools.map((t) => [t.name, t.parameters])).toEqual([
+    expect(tools.map((t) => [t.name, JSON.parse(t.parametersJson)])).toEqual([
       ["increment_counter", { type: "object", properties: { count: { type: "integer" } }, required: ["count"], additionalProperties: false }],
       ["get_counter_value", { type: "object", properties: {}, additionalProperties: false }],
     ]);
@@ -75,8 +75,8 @@ describe("example_session_state_mgmt through the mesh (mock model)", () => {
     const agent = env.agent("example_session_state_mgmt_simple_agent");
     const row = rows[1]; // initial_count 6
     const [hit, miss] = await Promise.all([
-      agent.run({ task: taskFromJson({ ...row, expected_count: row.initial_count + 1 }) }),
-      agent.run({ task: taskFromJson(row) }),
+      agent.run({ input: { case: "task", value: taskFromJson({ ...row, expected_count: row.initial_count + 1 }) } }),
+      agent.run({ input: { case: "task", value: taskFromJson(row) } }),
     ]);
     const output = hit.rollout!.response!.output;
     expect(output.map((i) => i.kind.case)).toEqual(["functionCall", "functionCallOutput", "message"]);

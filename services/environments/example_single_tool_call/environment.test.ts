@@ -24,7 +24,7 @@ describe("example_single_tool_call", () => {
   it("offers get_weather with the JSON schema of its arguments", async () => {
     const { tools } = await resources.listTools({});
     expect(tools.map((t) => t.name)).toEqual(["get_weather"]);
-    expect(tools[0]!.parameters).toMatchObject({
+    expect(JSON.parse(tools[0]!.parametersJson)).toMatchObject({
       type: "object",
       properties: { city: { type: "string" } },
       required: ["city"],
@@ -69,7 +69,7 @@ describe("example_single_tool_call through the mesh (mock model)", () => {
     const { startEnvironmentMesh } = await import("../../../testing/environment-mesh.js");
     const env = await startEnvironmentMesh("example_single_tool_call");
     try {
-      const { rollout } = await env.agent("example_single_tool_call_simple_agent").run({ task: taskFromJson(rows[2]) });
+      const { rollout } = await env.agent("example_single_tool_call_simple_agent").run({ input: { case: "task", value: taskFromJson(rows[2]) } });
       expect(rollout!.response!.output.map((i) => i.kind.case)).toEqual(["functionCall", "functionCallOutput", "message"]);
       expect(rollout!.verdict!.reward).toBe(1);
     } finally {

@@ -3,7 +3,7 @@ import { localClient } from "../../mesh/local-transport.js";
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../../gen/gymmesh/v1/resources_pb.js";
-import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
+import { responseFromJson, taskFromJson, verdictFields } from "../../openai/responses-json.js";
 import { createResourcesService } from "../../resources/host.js";
 import mcqa from "./environment.js";
 import { environmentSettings } from "../../resources/environment.js";
@@ -42,7 +42,7 @@ const ABCD = [{ A: "opt1" }, { B: "opt2" }, { C: "opt3" }, { D: "opt4" }];
 
 async function verify(row: Json, response: Json, client = resources) {
   const { verdict } = await client.verify({ task: taskFromJson(row), response: responseFromJson(response) });
-  return { reward: verdict!.reward, extra: verdict!.extra };
+  return { reward: verdict!.reward, extra: verdictFields(verdict) };
 }
 
 describe("mcqa verify cases (data/verify_cases.jsonl)", () => {

@@ -3,7 +3,7 @@ import { localClient } from "../../mesh/local-transport.js";
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../../gen/gymmesh/v1/resources_pb.js";
-import { responseFromJson, taskFromJson } from "../../openai/responses-json.js";
+import { responseFromJson, taskFromJson, verdictFields } from "../../openai/responses-json.js";
 import { createResourcesService } from "../../resources/host.js";
 import structuredOutputs from "./environment.js";
 
@@ -20,7 +20,7 @@ const resources = localClient(ResourcesService, createResourcesService(structure
 
 async function verify(row: Json, response: Json) {
   const { verdict } = await resources.verify({ task: taskFromJson(row), response: responseFromJson(response) });
-  return { reward: verdict!.reward, extra: verdict!.extra as Json };
+  return { reward: verdict!.reward, extra: verdictFields(verdict) as Json };
 }
 
 function response(output: Json[]): Json {
