@@ -6,9 +6,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { create, type JsonObject } from "@bufbuild/protobuf";
-import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { CollectRequestSchema, type CollectRequest, type RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
+import { backoffMs, sleep, type RetryPolicy } from "../mesh/backoff.js";
 import { codeName } from "../mesh/codes.js";
+import { log } from "../mesh/log.js";
 import { JsonShapeError, taskFromJson } from "../openai/responses-json.js";
 import { pythonJsonDumps } from "../pycompat/json-dumps.js";
 import { aggregate, type AgentAggregate } from "./aggregate.js";
@@ -63,6 +65,11 @@ export function sidecarPaths(output: string) {
 }
 
 const key = (task: number, repeat: number | string) => `${task}/${repeat}`;
+
+// A Collect stream that ends with these lost its server (a restart), not the run.
+const STREAM_BROKEN = new Set([Code.Unavailable, Code.Aborted, Code.Internal, Code.Unknown]);
+// Reconnects in a row with no result between them: about a minute in all.
+const RECONNECT: RetryPolicy = { maxAttempts: 8, baseMs: 500, maxMs: 16_000 };
 
 export async function collectFile(options: CollectOptions): Promise<CollectSummary> {
   const started = performance.now();
@@ -123,46 +130,72 @@ export async function collectFile(options: CollectOptions): Promise<CollectSumma
 
   // One request per (row, repeat): the task id says which, and rollouts are
   // sent while fewer than `concurrency` are out.
+  type Pending = { row: Row; repeat: number; json: JsonObject };
   let outstanding = 0;
   let resultArrived: (() => void) | undefined;
-  const pending = new Map<string, { row: Row; repeat: number; json: JsonObject }>();
-  async function* requests(): AsyncGenerator<CollectRequest> {
-    for (const item of work) {
+  let cursor = 0;
+  const pending = new Map<string, Pending>();
+  const requestOf = (taskId: string, item: Pending) =>
+    create(CollectRequestSchema, {
+      taskId,
+      input: { case: "rowJson", value: JSON.stringify(item.json) },
+      numRepeats: 1,
+      firstRepeat: item.repeat,
+      agent: item.row.agent,
+      wantOutputLines: true,
+      taskIndex: BigInt(item.row.index),
+    });
+  // One stream at a time; a stream that broke stops taking work (`stream` moved on).
+  let stream = 0;
+  async function* requests(mine: number): AsyncGenerator<CollectRequest> {
+    // After a reconnect: first what the broken stream never answered.
+    for (const [taskId, item] of [...pending]) yield requestOf(taskId, item);
+    while (cursor < work.length) {
       while (outstanding >= concurrency) await new Promise<void>((r) => (resultArrived = r));
+      if (mine !== stream || cursor >= work.length) return;
+      const item = work[cursor++]!;
       outstanding++;
       const taskId = key(item.row.index, item.repeat);
-      const json = materialize(item.row, item.repeat, options);
-      pending.set(taskId, { ...item, json });
-      yield create(CollectRequestSchema, {
-        taskId,
-        input: { case: "rowJson", value: JSON.stringify(json) },
-        numRepeats: 1,
-        firstRepeat: item.repeat,
-        agent: item.row.agent,
-        wantOutputLines: true,
-        taskIndex: BigInt(item.row.index),
-      });
+      const next = { ...item, json: materialize(item.row, item.repeat, options) };
+      pending.set(taskId, next);
+      yield requestOf(taskId, next);
     }
   }
 
   try {
-    if (work.length > 0) {
-      for await (const result of options.client.collect(requests(), { signal: options.signal })) {
-        outstanding--;
-        resultArrived?.();
-        const { row, repeat, json } = pending.get(result.taskId)!;
-        pending.delete(result.taskId);
-        const ids: JsonObject = { _ng_task_index: row.index, _ng_rollout_index: repeat, agent_ref: { name: result.agent } };
-        if (result.outcome.case === "outputLineJson") {
-          const line = JSON.parse(result.outcome.value) as JsonObject;
-          const reward = typeof line.reward === "number" ? line.reward : 0;
-          rollouts++;
-          rewardSum += reward;
-          out.append(line);
-          progress.update(counts());
-        } else if (result.outcome.case === "error") {
-          fail({ ...json, ...ids }, codeName(result.outcome.value.code), result.outcome.value.message);
+    let reconnects = 0;
+    while (cursor < work.length || pending.size > 0) {
+      try {
+        for await (const result of options.client.collect(requests(++stream), { signal: options.signal })) {
+          const found = pending.get(result.taskId);
+          if (!found) continue; // answered already
+          reconnects = 0;
+          outstanding--;
+          resultArrived?.();
+          const { row, repeat, json } = found;
+          pending.delete(result.taskId);
+          const ids: JsonObject = { _ng_task_index: row.index, _ng_rollout_index: repeat, agent_ref: { name: result.agent } };
+          if (result.outcome.case === "outputLineJson") {
+            const line = JSON.parse(result.outcome.value) as JsonObject;
+            const reward = typeof line.reward === "number" ? line.reward : 0;
+            rollouts++;
+            rewardSum += reward;
+            out.append(line);
+            progress.update(counts());
+          } else if (result.outcome.case === "error") {
+            fail({ ...json, ...ids }, codeName(result.outcome.value.code), result.outcome.value.message);
+          }
         }
+      } catch (err) {
+        // The rollout service went away (a restart): open a new stream and send again
+        // what was not answered, a bounded number of times in a row.
+        const error = ConnectError.from(err);
+        if (!STREAM_BROKEN.has(error.code) || options.signal?.aborted || ++reconnects > RECONNECT.maxAttempts) throw err;
+        const wait = backoffMs(RECONNECT, reconnects);
+        log.warn("collect_reconnect", { attempt: reconnects, pending: pending.size, code: Code[error.code], message: error.rawMessage, wait_ms: Math.round(wait) });
+        stream++;
+        resultArrived?.();
+        await sleep(wait, options.signal);
       }
     }
   } finally {

@@ -35,7 +35,7 @@ export function createGrpcJsTransport(target: string): Transport {
           def.requestSerialize,
           def.responseDeserialize,
           create(method.input, input),
-          metadataFromHeaders(header),
+          callMetadata(header, timeoutMs),
           callOptions(timeoutMs),
           (err, message) => {
             signal?.removeEventListener("abort", onAbort);
@@ -51,7 +51,7 @@ export function createGrpcJsTransport(target: string): Transport {
     async stream(method, signal, timeoutMs, header, input) {
       if (signal?.aborted) throw abortError(signal);
       const def = methodDefinition(method);
-      const metadata = metadataFromHeaders(header);
+      const metadata = callMetadata(header, timeoutMs);
       const options = callOptions(timeoutMs);
       let call: StreamingCall;
       let single: Promise<Message> | undefined;
@@ -149,6 +149,18 @@ async function pump(input: AsyncIterable<unknown>, call: grpc.ClientWritableStre
 async function onlyMessage(input: AsyncIterable<unknown>): Promise<never> {
   for await (const message of input) return message as never;
   throw new ConnectError("a server-streaming call needs its request message", Code.Internal);
+}
+
+/**
+ * The call's metadata. A call with a deadline waits for a ready connection
+ * until then (gRPC wait-for-ready) instead of failing at once: a peer that is
+ * restarting (a rolling deploy) is waited for, not reported UNAVAILABLE. A
+ * call without one fails fast rather than wait forever.
+ */
+function callMetadata(header: HeadersInit | undefined, timeoutMs: number | undefined): grpc.Metadata {
+  const metadata = metadataFromHeaders(header);
+  if (timeoutMs !== undefined && timeoutMs > 0) metadata.setOptions({ waitForReady: true });
+  return metadata;
 }
 
 function callOptions(timeoutMs: number | undefined): grpc.CallOptions {

@@ -199,6 +199,22 @@ describe("the grpc-js port", () => {
     await again.close();
   });
 
+  it("waits for a restarting peer within the call's deadline (wait-for-ready), and no longer", async () => {
+    const first = await serve({ name: "peer", services: [resources], grpcPort: 0 });
+    const port = Number(first.grpcUrl!.split(":").at(-1));
+    const client = clientFor(ResourcesService, first.grpcUrl!);
+    expect((await client.callTool({ name: "echo", arguments: "1" })).output).toBe("echo:1");
+    await first.close();
+    // Sent while nothing listens: it waits, and is answered once the peer is back.
+    const waiting = client.callTool({ name: "echo", arguments: "2" }, { timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const again = await serve({ name: "peer", services: [resources], grpcPort: port });
+    expect((await waiting).output).toBe("echo:2");
+    await again.close();
+    // A peer that does not come back: DEADLINE_EXCEEDED at the deadline, not UNAVAILABLE at once.
+    await expect(client.callTool({ name: "echo" }, { timeoutMs: 300 })).rejects.toMatchObject({ code: Code.DeadlineExceeded });
+  });
+
   it("lets calls in flight finish when the server closes", async () => {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));

@@ -1,13 +1,6 @@
-// When to retry an upstream request and how long to wait first.
+// When to retry an upstream request, and the wait the server asked for
+// (the backoff itself is mesh/backoff.ts).
 import OpenAI from "openai";
-
-export interface RetryPolicy {
-  /** Tries in all, the first included; 1 means no retry. */
-  maxAttempts: number;
-  /** Backoff before retry n is about baseMs * 2^(n-1), capped at maxMs, with jitter. */
-  baseMs: number;
-  maxMs: number;
-}
 
 /**
  * Retried: 429 (rate limited), 5xx (the server failed or is overloaded) and
@@ -20,12 +13,6 @@ export function isRetryable(err: unknown): boolean {
   if (err instanceof OpenAI.APIConnectionError) return true;
   if (err instanceof OpenAI.APIError) return err.status === 429 || (err.status !== undefined && err.status >= 500);
   return false;
-}
-
-/** Exponential backoff with "equal jitter": half fixed, half random, so retries of many callers spread out. */
-export function backoffMs(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** (retry - 1));
-  return ceiling / 2 + random() * (ceiling / 2);
 }
 
 /**

@@ -6,7 +6,8 @@ import OpenAI from "openai";
 import { Agent, fetch as undiciFetch } from "undici";
 import { log } from "../mesh/log.js";
 import type { GenerateOptions } from "../openai/backend.js";
-import { backoffMs, isRetryable, retryAfterMs, type RetryPolicy } from "./retry-policy.js";
+import { backoffMs, type RetryPolicy } from "../mesh/backoff.js";
+import { isRetryable, retryAfterMs } from "./retry-policy.js";
 import { Slots } from "./slots.js";
 import { redact, upstreamError } from "./upstream-errors.js";
 

@@ -1,6 +1,6 @@
 // NeMo Gym's rollout output line: the dataset row as it came, plus the
 // response, the reward and the verifier's fields, and gym-mesh's bookkeeping
-// (`_ng_task_index`, `_ng_rollout_index`, `agent_ref`, steps, timings). One
+// (`_ng_task_index`, `_ng_rollout_index`, `agent_ref`, steps, tries, timings). One
 // builder serves `gym collect`, Collect's and Run's raw results alike, so
 // every client gets the same line.
 import type { JsonObject } from "@bufbuild/protobuf";
@@ -30,6 +30,7 @@ export function rolloutLine(row: JsonObject, rollout: Rollout, ids: LineIds = {}
     ...(ids.repeat !== undefined ? { _ng_rollout_index: ids.repeat } : {}),
     ...(ids.agent ? { agent_ref: { name: ids.agent } } : {}),
     _ng_steps: rollout.steps,
+    _ng_attempts: rollout.attempts || 1,
     _ng_timings_ms: { model: ms(t?.model), tools: ms(t?.tools), verify: ms(t?.verify), total: ms(t?.total) },
   };
 }

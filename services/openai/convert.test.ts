@@ -8,7 +8,8 @@ import { chatCompletionFromResponse, paramsFromChatRequest } from "./chat-face.j
 import type { ModelEvent } from "./backend.js";
 import { chatRequestFromParams } from "./chat-request.js";
 import { ChatAssembler, responseFromChatCompletion } from "./chat-response.js";
-import { backoffMs, retryAfterMs } from "../model/retry-policy.js";
+import { backoffMs } from "../mesh/backoff.js";
+import { retryAfterMs } from "../model/retry-policy.js";
 import { splitThink, ThinkSplitter } from "./think-tags.js";
 
 const id = expect.any(String);

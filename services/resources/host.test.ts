@@ -80,7 +80,7 @@ describe("ResourcesService host", () => {
     const c = client({ idleTimeoutMs: 60_000, now: () => now });
     const closed = (await c.seedSession({ task })).sessionId;
     await c.closeSession({ sessionId: closed });
-    await expect(c.callTool({ sessionId: closed, name: "halve", arguments: '{"n": 1}' })).rejects.toMatchObject({ code: Code.NotFound });
+    await expect(c.callTool({ sessionId: closed, name: "halve", arguments: '{"n": 1}' })).rejects.toMatchObject({ code: Code.Aborted });
 
     const busy = (await c.seedSession({ task })).sessionId;
     const idle = (await c.seedSession({ task })).sessionId;
@@ -89,7 +89,7 @@ describe("ResourcesService host", () => {
     now += 40_000; // idle: 80 s unused; busy: 40 s since its last call
     await c.callTool({ sessionId: busy, name: "halve", arguments: '{"n": 1}' });
     await expect(c.callTool({ sessionId: idle, name: "halve", arguments: '{"n": 1}' })).rejects.toMatchObject({
-      code: Code.NotFound,
+      code: Code.Aborted,
       rawMessage: expect.stringContaining("expired"),
     });
   });

@@ -33,16 +33,24 @@ export class SessionStore {
     return id;
   }
 
-  /** The live session, marked as used; NOT_FOUND when unknown, closed or expired. */
+  /**
+   * The live session, marked as used. ABORTED when unknown, closed or expired
+   * (or its server restarted): the rollout cannot go on, and starts again
+   * with a new session. (Not NOT_FOUND, which agents feed back to the model as
+   * a tool's error.)
+   */
   get(id: string): Session {
     const session = this.sessions.get(id);
     if (!session) {
-      throw new ConnectError(`${this.envName}: no session "${id}" (seed one with SeedSession or Reset; it may have been closed)`, Code.NotFound);
+      throw new ConnectError(
+        `${this.envName}: no session "${id}" (closed, or its server restarted): start the rollout again with a new session`,
+        Code.Aborted,
+      );
     }
     const now = this.now();
     if (this.expired(session, now)) {
       this.sessions.delete(id);
-      throw new ConnectError(`${this.envName}: session "${id}" expired after ${this.idleTimeoutMs} ms unused`, Code.NotFound);
+      throw new ConnectError(`${this.envName}: session "${id}" expired after ${this.idleTimeoutMs / 1000} s unused: start the rollout again`, Code.Aborted);
     }
     session.lastUsed = now;
     return session;

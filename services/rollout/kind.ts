@@ -16,8 +16,17 @@ export const RolloutConfig = z.strictObject({
   default_agent: z.string().min(1).optional(),
   /** Rollouts in flight per Collect stream before it stops reading tasks. */
   max_in_flight: z.number().int().positive().default(4096),
-  /** Deadline of one rollout; past it the rollout fails with deadline_exceeded (0: none). */
+  /** Deadline of one rollout, its retries included; past it the rollout fails with deadline_exceeded (0: none). */
   rollout_timeout_s: seconds().default(3600),
+  /**
+   * Tries of a rollout that fails for an infrastructure reason (a peer
+   * unavailable or restarting, a lost session), each from a fresh session;
+   * after the last it is a failure, never a reward. 1: no retry.
+   */
+  max_attempts: z.number().int().min(1).max(10).default(3),
+  /** Backoff before retry n: about retry_base_s * 2^(n-1), at most retry_max_s, with jitter. */
+  retry_base_s: seconds().default(0.5),
+  retry_max_s: seconds().default(8),
 });
 export type RolloutConfig = z.infer<typeof RolloutConfig>;
 
@@ -33,6 +42,7 @@ export const rolloutKind = defineKind<RolloutConfig>({
       defaultAgent: c.default_agent,
       maxInFlight: c.max_in_flight,
       rolloutTimeoutMs: c.rollout_timeout_s * 1000,
+      retry: { maxAttempts: c.max_attempts, baseMs: c.retry_base_s * 1000, maxMs: c.retry_max_s * 1000 },
     });
     return serve({ ...ctx, services: [hosted(RolloutService, impl)], gauges: { rolloutsInFlight } });
   },

@@ -4,11 +4,13 @@
 import { setMaxListeners } from "node:events";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
-import type { AgentService } from "../../gen/gymmesh/v1/agent_pb.js";
+import type { AgentService, RunResponse } from "../../gen/gymmesh/v1/agent_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
 import { CollectResponseSchema, RolloutService, type CollectRequest, type CollectResponse } from "../../gen/gymmesh/v1/rollout_pb.js";
-import type { Task } from "../../gen/gymmesh/v1/task_pb.js";
+import type { Rollout, Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { AsyncQueue } from "../mesh/async-queue.js";
+import { backoffMs, sleep, type RetryPolicy } from "../mesh/backoff.js";
+import { log } from "../mesh/log.js";
 import { rolloutLine, rowAgent, rowFromJsonText } from "../nemo-gym/rollout-line.js";
 import { taskToJson } from "../openai/responses-json.js";
 
@@ -18,9 +20,17 @@ export interface RolloutDeps {
   defaultAgent?: string;
   /** Rollouts in flight per stream; the stream stops reading tasks at the cap. */
   maxInFlight: number;
-  /** Deadline of one rollout, in milliseconds (0: none). */
+  /** Deadline of one rollout, in milliseconds (0: none); retries included. */
   rolloutTimeoutMs?: number;
+  /** Tries of a rollout that fails for an infrastructure reason, and the backoff between them (default: 3 tries, 0.5 s doubling up to 8 s). */
+  retry?: RetryPolicy;
 }
+
+// An infrastructure failure, not a mistake of the model or the environment:
+// a peer was unavailable (restarting, gone mid-call) or lost the rollout's
+// session (its server restarted). The rollout runs again from a fresh session.
+const RETRIED = new Set([Code.Unavailable, Code.Aborted]);
+const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseMs: 500, maxMs: 8_000 };
 
 export function createRolloutService(deps: RolloutDeps): ServiceImpl<typeof RolloutService> {
   return createRolloutHost(deps).impl;
@@ -56,17 +66,20 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
             throw new ConnectError(`task ${req.taskId}: no responses_create_params`, Code.InvalidArgument);
           }
           const rolloutId = `${req.taskId}/${repeatIndex}`;
-          // The agent's call carries the rollout's deadline as its timeout (its
-          // ctx.timeoutMs()), from which the agent gives each of its calls the time left.
-          const timeoutMs = rolloutTimeoutMs(deps.rolloutTimeoutMs, ctx.timeoutMs());
+          // Each try's call carries the time left of the rollout's deadline as its
+          // timeout (the agent's ctx.timeoutMs()), from which the agent gives each
+          // of its calls the time left.
+          const deadline = deadlineAt(rolloutTimeoutMs(deps.rolloutTimeoutMs, ctx.timeoutMs()));
           running++;
           try {
-            const { rollout } = await agent.run({ input: { case: "task", value: input.task }, rolloutId }, { signal: ctx.signal, timeoutMs });
+            const rollout = await withRetries(deps.retry ?? DEFAULT_RETRY, deadline, ctx.signal, rolloutId, (timeoutMs) =>
+              agent.run({ input: { case: "task", value: input.task }, rolloutId }, { signal: ctx.signal, timeoutMs }),
+            );
             if (req.wantOutputLines) {
-              const line = rolloutLine(input.row, rollout!, { taskIndex: Number(req.taskIndex), repeat: repeatIndex, agent: agentName });
+              const line = rolloutLine(input.row, rollout, { taskIndex: Number(req.taskIndex), repeat: repeatIndex, agent: agentName });
               finish(req, agentName, repeatIndex, { case: "outputLineJson", value: JSON.stringify(line) });
             } else {
-              finish(req, agentName, repeatIndex, { case: "rollout", value: rollout! });
+              finish(req, agentName, repeatIndex, { case: "rollout", value: rollout });
             }
           } finally {
             running--;
@@ -139,5 +152,45 @@ function taskInput(req: CollectRequest): TaskInput {
     }
   } catch (err) {
     return { error: ConnectError.from(err) };
+  }
+}
+
+/** The absolute deadline (performance.now() ms) of `timeoutMs` from now, or undefined for none. */
+function deadlineAt(timeoutMs: number | undefined): number | undefined {
+  return timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+}
+
+/**
+ * Runs a rollout, and again (after a backoff, while its deadline allows) when
+ * it failed for an infrastructure reason, up to the policy's tries. The
+ * result records its tries; a rollout out of tries fails with its last error,
+ * saying how many it had.
+ */
+async function withRetries(
+  policy: RetryPolicy,
+  deadline: number | undefined,
+  signal: AbortSignal,
+  rolloutId: string,
+  run: (timeoutMs: number | undefined) => Promise<RunResponse>,
+): Promise<Rollout> {
+  for (let attempt = 1; ; attempt++) {
+    const left = deadline === undefined ? undefined : Math.floor(deadline - performance.now());
+    if (left !== undefined && left <= 0) throw new ConnectError("the deadline passed before the rollout could run again", Code.DeadlineExceeded);
+    try {
+      const { rollout } = await run(left);
+      if (!rollout) throw new ConnectError("the agent returned no rollout", Code.Internal);
+      rollout.attempts = attempt;
+      return rollout;
+    } catch (err) {
+      const error = ConnectError.from(err);
+      const wait = backoffMs(policy, attempt);
+      const outOfTime = deadline !== undefined && performance.now() + wait >= deadline;
+      if (!RETRIED.has(error.code) || signal.aborted || attempt >= policy.maxAttempts || outOfTime) {
+        if (attempt === 1 || !RETRIED.has(error.code)) throw error;
+        throw new ConnectError(`${error.rawMessage} (after ${attempt} tries)`, error.code);
+      }
+      log.warn("rollout_retry", { rollout_id: rolloutId, attempt, code: Code[error.code], message: error.rawMessage, wait_ms: Math.round(wait) });
+      await sleep(wait, signal);
+    }
   }
 }

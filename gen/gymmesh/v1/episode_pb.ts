@@ -180,7 +180,8 @@ export const CloseEpisodeResponseSchema: GenMessage<CloseEpisodeResponse> = /*@_
  * A multi-turn environment in the gymnasium style: Reset starts an episode,
  * each Step takes one model turn and scores it. An episode that ends
  * (terminated or truncated) is closed by its last Step; CloseEpisode drops
- * one that is abandoned. Logs carry each call's `x-request-id` header.
+ * one that is abandoned. Calls naming an unknown episode (ended, dropped, or
+ * its server restarted) are ABORTED. Logs carry each call's `x-request-id` header.
  *
  * @generated from service gymmesh.v1.EpisodeService
  */

@@ -214,7 +214,8 @@ export const CloseSessionResponseSchema: GenMessage<CloseSessionResponse> = /*@_
  *
  * Sessions are independent: concurrent sessions never see each other's
  * state. A session unused for the server's idle timeout is dropped, and later
- * calls naming it are NOT_FOUND. Logs carry each call's `x-request-id` header.
+ * calls naming it are ABORTED (as when its server restarted): the rollout
+ * starts again with a new session. Logs carry each call's `x-request-id` header.
  *
  * @generated from service gymmesh.v1.ResourcesService
  */

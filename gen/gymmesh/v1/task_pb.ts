@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gymmesh/v1/task.proto.
  */
 export const file_gymmesh_v1_task: GenFile = /*@__PURE__*/
-  fileDesc("ChVneW1tZXNoL3YxL3Rhc2sucHJvdG8SCmd5bW1lc2gudjEiXQoEVGFzaxJBChdyZXNwb25zZXNfY3JlYXRlX3BhcmFtcxgBIAEoCzIgLmd5bW1lc2gudjEuUmVzcG9uc2VDcmVhdGVQYXJhbXMSEgoKZXh0cmFfanNvbhgPIAEoCSKsAQoHVmVyZGljdBIOCgZyZXdhcmQYASABKAESRAoRcmV3YXJkX2NvbXBvbmVudHMYAyADKAsyKS5neW1tZXNoLnYxLlZlcmRpY3QuUmV3YXJkQ29tcG9uZW50c0VudHJ5EhIKCmV4dHJhX2pzb24YAiABKAkaNwoVUmV3YXJkQ29tcG9uZW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEisgEKB1RpbWluZ3MSKAoFbW9kZWwYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoFdG9vbHMYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoGdmVyaWZ5GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEigKBXRvdGFsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIsABCgdSb2xsb3V0EhIKCnJvbGxvdXRfaWQYASABKAkSHgoEdGFzaxgCIAEoCzIQLmd5bW1lc2gudjEuVGFzaxImCghyZXNwb25zZRgDIAEoCzIULmd5bW1lc2gudjEuUmVzcG9uc2USJAoHdmVyZGljdBgEIAEoCzITLmd5bW1lc2gudjEuVmVyZGljdBINCgVzdGVwcxgFIAEoBRIkCgd0aW1pbmdzGAYgASgLMhMuZ3ltbWVzaC52MS5UaW1pbmdzYgZwcm90bzM", [file_google_protobuf_duration, file_gymmesh_v1_responses]);
+  fileDesc("ChVneW1tZXNoL3YxL3Rhc2sucHJvdG8SCmd5bW1lc2gudjEiXQoEVGFzaxJBChdyZXNwb25zZXNfY3JlYXRlX3BhcmFtcxgBIAEoCzIgLmd5bW1lc2gudjEuUmVzcG9uc2VDcmVhdGVQYXJhbXMSEgoKZXh0cmFfanNvbhgPIAEoCSKsAQoHVmVyZGljdBIOCgZyZXdhcmQYASABKAESRAoRcmV3YXJkX2NvbXBvbmVudHMYAyADKAsyKS5neW1tZXNoLnYxLlZlcmRpY3QuUmV3YXJkQ29tcG9uZW50c0VudHJ5EhIKCmV4dHJhX2pzb24YAiABKAkaNwoVUmV3YXJkQ29tcG9uZW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEisgEKB1RpbWluZ3MSKAoFbW9kZWwYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoFdG9vbHMYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKQoGdmVyaWZ5GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEigKBXRvdGFsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uItIBCgdSb2xsb3V0EhIKCnJvbGxvdXRfaWQYASABKAkSHgoEdGFzaxgCIAEoCzIQLmd5bW1lc2gudjEuVGFzaxImCghyZXNwb25zZRgDIAEoCzIULmd5bW1lc2gudjEuUmVzcG9uc2USJAoHdmVyZGljdBgEIAEoCzITLmd5bW1lc2gudjEuVmVyZGljdBINCgVzdGVwcxgFIAEoBRIkCgd0aW1pbmdzGAYgASgLMhMuZ3ltbWVzaC52MS5UaW1pbmdzEhAKCGF0dGVtcHRzGAcgASgFYgZwcm90bzM", [file_google_protobuf_duration, file_gymmesh_v1_responses]);
 
 /**
  * One task: a NeMo Gym dataset row.
@@ -157,6 +157,15 @@ export type Rollout = Message<"gymmesh.v1.Rollout"> & {
    * @generated from field: gymmesh.v1.Timings timings = 6;
    */
   timings?: Timings | undefined;
+
+  /**
+   * Tries this rollout took: a try that failed for an infrastructure reason
+   * (a peer unavailable or restarted, a lost session) runs again from a fresh
+   * session. 1 when the first try succeeded.
+   *
+   * @generated from field: int32 attempts = 7;
+   */
+  attempts: number;
 };
 
 /**

@@ -28,7 +28,7 @@ describe("example_multi_turn_gymnasium Reset/Step", () => {
     expect(last).toMatchObject({ reward: 1, terminated: true, truncated: false });
     expect(last.observation).toBeUndefined();
     // The ended episode is gone.
-    await expect(episodes.step({ episodeId, task, response: answer("20") })).rejects.toMatchObject({ code: Code.NotFound });
+    await expect(episodes.step({ episodeId, task, response: answer("20") })).rejects.toMatchObject({ code: Code.Aborted });
   });
 
   it("keeps concurrent episodes of the same task apart", async () => {

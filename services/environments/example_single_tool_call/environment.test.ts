@@ -44,7 +44,7 @@ describe("example_single_tool_call", () => {
     await expect(call("get_weather", "{city:")).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining("not valid JSON") });
     await expect(call("get_weather", "{}")).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining("city") });
     await expect(call("get_weather", '{"city": 3}')).rejects.toBeInstanceOf(ConnectError);
-    await expect(resources.callTool({ sessionId: "nope", name: "get_weather", arguments: "{}" })).rejects.toMatchObject({ code: Code.NotFound });
+    await expect(resources.callTool({ sessionId: "nope", name: "get_weather", arguments: "{}" })).rejects.toMatchObject({ code: Code.Aborted });
   });
 
   it("rewards a response that called get_weather, and only that", async () => {
