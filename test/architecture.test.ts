@@ -21,8 +21,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   agent: ["mesh", "openai", "pycompat", "resources", "nemo-gym"],
   rollout: ["mesh", "openai", "nemo-gym"],
   collect: ["mesh", "openai", "pycompat"],
+  client: ["mesh"],
   app: ["mesh", "model", "mock-model", "resources", "nemo-gym", "agent", "rollout", "environments"],
-  cli: ["app", "mesh", "openai", "resources", "environments", "agent", "collect"],
+  cli: ["app", "mesh", "openai", "resources", "environments", "agent", "collect", "client"],
 };
 
 function productionModules(): string[] {
@@ -85,6 +86,21 @@ describe("architecture", () => {
     expect(violations(env, 'import { KINDS } from "../../app/kinds.js";')).toHaveLength(1);
     // Text inside a template string (new-env's scaffold) is not an import.
     expect(violations(serve, "const t = `import { x } from \"../model/kind.js\";`;")).toEqual([]);
+  });
+
+  it("keeps the client package's entry free of servers: it loads only client/, mesh transports and gen/", () => {
+    const seen = new Set<string>();
+    const visit = (repoPath: string) => {
+      if (seen.has(repoPath)) return;
+      seen.add(repoPath);
+      for (const target of importsOf(path.join(ROOT, repoPath))) visit(target.replace(/\.js$/, ".ts"));
+    };
+    visit("services/client/index.ts");
+    const loaded = [...seen].sort();
+    expect(loaded).toContain("services/mesh/grpc-js-transport.ts");
+    expect(loaded.filter((f) => !/^(services\/(client|mesh)|gen)\//.test(f))).toEqual([]);
+    // Nothing that serves: importing the client starts no server and loads no server code.
+    expect(loaded.filter((f) => /^services\/mesh\/(serve|grpc-js-server|local-transport|kind|metrics|health|reflection)\.ts$/.test(f))).toEqual([]);
   });
 
   it("keeps test kits out of production code", () => {

@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createClient, type Client } from "@connectrpc/connect";
 import { RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
-import { clientFor } from "../mesh/clients.js";
+import { createGymClient, type GymClient } from "../client/index.js";
 import { DEFAULT_CONFIG, loadConfig } from "../app/config.js";
 import { ConfigError } from "../mesh/errors.js";
 import { UsageError } from "../mesh/errors.js";
@@ -83,8 +83,15 @@ program
       setDefaultLogLevel("warn");
       let mesh: RunningMesh | undefined;
       let client: Client<typeof RolloutService>;
+      let remote: GymClient | undefined;
       if (opts.url) {
-        client = clientFor(RolloutService, opts.url);
+        // A running mesh: the same client the package exports (a bad URL is a usage error).
+        try {
+          remote = createGymClient(opts.url);
+        } catch (err) {
+          throw new UsageError(`--url: ${(err as Error).message}`);
+        }
+        client = remote.rollout;
       } else {
         mesh = await startFromConfig(opts.config);
         const rollout = mesh.instances.find((i) => i.kind === "rollout");
@@ -115,6 +122,7 @@ program
         if (summary.failures > 0) console.log(`failures: ${summary.files.failures}`);
         console.log(`metrics:  ${summary.files.metrics}`);
       } finally {
+        remote?.close();
         await mesh?.close();
       }
     },

@@ -1,0 +1,210 @@
+// The transport of a GymClient: the URL's scheme picks it, as mesh/clients.ts
+// does for the mesh's own calls (`grpc://` the instance's grpc-js port,
+// `http(s)://` its main port through connect's gRPC transport), plus what a
+// client from outside needs: a bearer token and other interceptors, TLS with
+// a CA and a client certificate (mTLS), a default deadline, and close().
+import * as net from "node:net";
+import * as tls from "node:tls";
+import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape } from "@bufbuild/protobuf";
+import { createContextValues, type ContextValues, type Interceptor, type Transport } from "@connectrpc/connect";
+import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { createGrpcJsTransport } from "../mesh/grpc-js-transport.js";
+import { H2_SESSION_MEMORY_MB } from "../mesh/http2-limits.js";
+
+/** PEM text (a string or its bytes). */
+export type Pem = string | Uint8Array;
+
+/** TLS settings for an `https://` URL. */
+export interface TlsOptions {
+  /** CA certificate(s) to trust for the server's certificate instead of the system's roots. */
+  ca?: Pem | Pem[];
+  /** A client certificate chain and its private key, for mutual TLS. */
+  cert?: Pem;
+  key?: Pem;
+  /** The name to check the server's certificate against (SNI); default the URL's host. */
+  serverName?: string;
+  /** false accepts any server certificate (tests only). Default true. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface TransportOptions {
+  /** Sent as `authorization: Bearer TOKEN` on every call (in clear text over http:// and grpc://). */
+  token?: string;
+  /** TLS settings; need an https:// URL. */
+  tls?: TlsOptions;
+  /** Default deadline of every call, in milliseconds (a call's own `timeoutMs` wins). None when absent. */
+  timeoutMs?: number;
+  /** More connect interceptors, run on every call after the token's (the last one is innermost). */
+  interceptors?: Interceptor[];
+}
+
+export interface ClientTransport {
+  transport: Transport;
+  /** The URL as given, for messages. */
+  url: string;
+  /** Closes the connection (http/https); later calls open a new one. */
+  close(): void;
+}
+
+/** A URL that is not one of a mesh instance: the message says what is wanted. */
+export class BadUrlError extends TypeError {
+  constructor(
+    readonly url: string,
+    why: string,
+  ) {
+    super(`gym-mesh: bad URL ${JSON.stringify(url)}: ${why}`);
+    this.name = "BadUrlError";
+  }
+}
+
+const WANT = "want http://HOST:PORT or grpc://HOST:PORT (as `gym serve` prints them) or https://HOST[:PORT]";
+
+interface Target {
+  scheme: "http" | "https" | "grpc";
+  url: URL;
+}
+
+export function parseUrl(raw: string): Target {
+  if (typeof raw !== "string" || raw.trim() === "") throw new BadUrlError(String(raw), `no URL: ${WANT}`);
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new BadUrlError(raw, WANT);
+  }
+  const scheme = url.protocol.replace(/:$/, "");
+  if (scheme !== "http" && scheme !== "https" && scheme !== "grpc") {
+    const hint = scheme === "grpcs" ? " (for TLS use https://)" : "";
+    throw new BadUrlError(raw, `unsupported scheme ${scheme}://${hint}; ${WANT}`);
+  }
+  if (url.hostname === "") throw new BadUrlError(raw, `no host; ${WANT}`);
+  if ((url.pathname !== "" && url.pathname !== "/") || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+    throw new BadUrlError(raw, `want only a scheme, a host and a port (no path, query or user); ${WANT}`);
+  }
+  if (scheme === "grpc" && url.port === "") throw new BadUrlError(raw, `grpc:// needs a port; ${WANT}`);
+  return { scheme, url };
+}
+
+/** `authorization: Bearer TOKEN` on every call. */
+export function bearerToken(token: string): Interceptor {
+  const value = `Bearer ${token}`;
+  return (next) => (req) => {
+    req.header.set("authorization", value);
+    return next(req);
+  };
+}
+
+export function createClientTransport(rawUrl: string, options: TransportOptions = {}): ClientTransport {
+  const { scheme, url } = parseUrl(rawUrl);
+  if (options.tls && scheme !== "https") throw new BadUrlError(rawUrl, "TLS options need an https:// URL");
+  if (options.token !== undefined && (typeof options.token !== "string" || options.token === "" || /[\r\n]/.test(options.token))) {
+    throw new TypeError("gym-mesh: token must be a non-empty string on one line");
+  }
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new RangeError("gym-mesh: timeoutMs must be more than 0");
+  const interceptors = [...(options.token ? [bearerToken(options.token)] : []), ...(options.interceptors ?? [])];
+
+  if (scheme === "grpc") {
+    // grpc-js's target is host:port (an IPv6 host keeps its brackets).
+    const base = createGrpcJsTransport(url.host);
+    return { url: rawUrl, transport: withInterceptors(base, `http://${url.host}`, interceptors, options.timeoutMs), close: () => {} };
+  }
+
+  const origin = url.origin;
+  const sessionManager = new Http2SessionManager(origin, undefined, {
+    maxSessionMemory: H2_SESSION_MEMORY_MB,
+    createConnection: scheme === "https" ? tlsConnect(options.tls ?? {}) : tcpConnect,
+  });
+  const transport = createGrpcTransport({ baseUrl: origin, sessionManager, interceptors, defaultTimeoutMs: options.timeoutMs });
+  return { url: rawUrl, transport, close: () => sessionManager.abort() };
+}
+
+/** A TCP connection with Nagle off: small gRPC frames must not wait for the peer's delayed ACK. */
+function tcpConnect(authority: URL): net.Socket {
+  return net.connect({ host: hostOf(authority), port: Number(authority.port || 80), noDelay: true });
+}
+
+/** A TLS connection offering h2, with the caller's CA, client certificate and server name. */
+function tlsConnect(options: TlsOptions) {
+  const asPem = (p: Pem) => (typeof p === "string" ? p : Buffer.from(p));
+  return (authority: URL): tls.TLSSocket => {
+    const host = hostOf(authority);
+    const socket = tls.connect({
+      host,
+      port: Number(authority.port || 443),
+      servername: options.serverName ?? (net.isIP(host) ? undefined : host),
+      ALPNProtocols: ["h2"],
+      ca: options.ca === undefined ? undefined : (Array.isArray(options.ca) ? options.ca : [options.ca]).map(asPem),
+      cert: options.cert === undefined ? undefined : asPem(options.cert),
+      key: options.key === undefined ? undefined : asPem(options.key),
+      rejectUnauthorized: options.rejectUnauthorized ?? true,
+    });
+    socket.setNoDelay(true);
+    return socket;
+  };
+}
+
+const hostOf = (authority: URL) => authority.hostname.replace(/^\[(.*)\]$/, "$1");
+
+/**
+ * Runs connect interceptors and a default deadline around a transport that
+ * has none of its own (the grpc-js one), as connect's own transports do.
+ */
+function withInterceptors(inner: Transport, baseUrl: string, interceptors: Interceptor[], defaultTimeoutMs: number | undefined): Transport {
+  if (interceptors.length === 0 && defaultTimeoutMs === undefined) return inner;
+  const urlOf = (method: { parent: { typeName: string }; name: string }) => `${baseUrl}/${method.parent.typeName}/${method.name}`;
+  return {
+    unary<I extends DescMessage, O extends DescMessage>(
+      method: DescMethodUnary<I, O>,
+      signal: AbortSignal | undefined,
+      timeoutMs: number | undefined,
+      header: HeadersInit | undefined,
+      message: MessageInitShape<I>,
+      contextValues?: ContextValues,
+    ) {
+      const timeout = timeoutMs ?? defaultTimeoutMs;
+      return runUnaryCall<I, O>({
+        interceptors,
+        signal,
+        timeoutMs: timeout,
+        req: {
+          stream: false,
+          service: method.parent,
+          method,
+          requestMethod: "POST",
+          url: urlOf(method),
+          header: new Headers(header),
+          contextValues: contextValues ?? createContextValues(),
+          message,
+        },
+        next: (req) => inner.unary(req.method, req.signal, timeout, req.header, req.message, req.contextValues),
+      });
+    },
+    stream<I extends DescMessage, O extends DescMessage>(
+      method: DescMethodStreaming<I, O>,
+      signal: AbortSignal | undefined,
+      timeoutMs: number | undefined,
+      header: HeadersInit | undefined,
+      input: AsyncIterable<MessageInitShape<I>>,
+      contextValues?: ContextValues,
+    ) {
+      const timeout = timeoutMs ?? defaultTimeoutMs;
+      return runStreamingCall<I, O>({
+        interceptors,
+        signal,
+        timeoutMs: timeout,
+        req: {
+          stream: true,
+          service: method.parent,
+          method,
+          requestMethod: "POST",
+          url: urlOf(method),
+          header: new Headers(header),
+          contextValues: contextValues ?? createContextValues(),
+          message: input,
+        },
+        next: (req) => inner.stream(req.method, req.signal, timeout, req.header, req.message, req.contextValues),
+      });
+    },
+  };
+}
