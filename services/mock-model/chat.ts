@@ -1,13 +1,15 @@
 // STAND-IN: how the mock model writes a turn as a Chat Completions answer,
 // whole or as chunks, including vLLM's extensions for RL when asked
-// (`logprobs` with `return_tokens_as_token_ids`, `return_token_ids`). Its
-// "tokenizer" is the UTF-8 bytes of the text (prompt: the messages rendered
-// with role markers), and each logprob is a deterministic multiple of 1/64
-// (exact in float32), so tests can check token data end to end.
+// (`logprobs` with `return_tokens_as_token_ids`, `return_token_ids`), with
+// the mock's tokens (tokens.ts: UTF-8 bytes, a prompt each turn's prompt
+// extends, logprobs that are multiples of 1/64).
 import { randomUUID } from "node:crypto";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { isObject } from "../openai/backend.js";
 import type { ScriptedTurn } from "./script.js";
+import { mockLogprob, promptTokenIds, tokenize } from "./tokens.js";
+
+export { mockLogprob, renderPrompt, tokenize } from "./tokens.js";
 
 const CHUNK_CHARS = 16;
 
@@ -31,7 +33,7 @@ export function chatAnswer(request: JsonObject, turn: ScriptedTurn, options: Cha
   const id = `chatcmpl-${randomUUID().replaceAll("-", "")}`;
   const created = Math.floor(Date.now() / 1000);
   const model = options.model;
-  const promptIds = tokenize(renderPrompt(request));
+  const promptIds = promptTokenIds(request);
 
   // Cut the pieces at max_tokens, as a real server stops generating.
   const limit = typeof request.max_tokens === "number" ? request.max_tokens : typeof request.max_completion_tokens === "number" ? request.max_completion_tokens : Infinity;
@@ -152,32 +154,8 @@ export function turnOfCompletion(completion: JsonObject): ScriptedTurn {
   };
 }
 
-/** The mock's tokenizer: UTF-8 bytes. */
-export function tokenize(text: string): number[] {
-  return [...Buffer.from(text, "utf8")];
-}
-
-/** The prompt as the mock "renders" it: role markers, contents, tool calls, tools. */
-export function renderPrompt(request: JsonObject): string {
-  const messages = (Array.isArray(request.messages) ? request.messages : []).filter(isObject);
-  const lines = messages.map((m) => `<|${String(m.role)}|>${contentText(m.content)}${m.tool_calls ? JSON.stringify(m.tool_calls) : ""}`);
-  if (Array.isArray(request.tools) && request.tools.length > 0) lines.unshift(`<|tools|>${JSON.stringify(request.tools)}`);
-  return `${lines.join("\n")}\n<|assistant|>`;
-}
-
-/** The logprob the mock reports for a token at a position: -(1..64)/64. */
-export function mockLogprob(token: number, position: number): number {
-  return -(((token * 7 + position) % 64) + 1) / 64;
-}
-
 function logprobEntry(token: number, position: number, asIds: boolean): JsonObject {
   return { token: asIds ? `token_id:${token}` : String.fromCharCode(token), logprob: mockLogprob(token, position), bytes: [token], top_logprobs: [] };
-}
-
-function contentText(content: JsonValue | undefined): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((p) => (isObject(p) && typeof p.text === "string" ? p.text : "")).join("");
-  return "";
 }
 
 function cut(text: string): string[] {

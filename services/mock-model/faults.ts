@@ -29,6 +29,12 @@ export interface MockKnobs {
   toolTurns: number;
   /** Honour vLLM's token-id extensions (return_token_ids, return_tokens_as_token_ids); false acts like a server without them. */
   tokenIds: boolean;
+  /** Script: probability that a conversation is answered without calling the offered tools (seeded, see random.ts). */
+  skipToolRate: number;
+  /** Script: probability that a conversation's text answer is wrong (WRONG_ANSWER: it does not say what the tool said). */
+  wrongAnswerRate: number;
+  /** Script: the seed of those draws when the request carries none (metadata.extra_body's or a top-level `seed`). */
+  seed: number;
 }
 
 export const DEFAULT_KNOBS: MockKnobs = {
@@ -43,6 +49,9 @@ export const DEFAULT_KNOBS: MockKnobs = {
   parallelToolCalls: false,
   toolTurns: 1,
   tokenIds: true,
+  skipToolRate: 0,
+  wrongAnswerRate: 0,
+  seed: 0,
 };
 
 const REASONING: MockKnobs["reasoning"][] = ["none", "think_tags", "reasoning_content"];
@@ -64,6 +73,9 @@ const NAMES: Record<string, keyof MockKnobs> = {
   parallel_tool_calls: "parallelToolCalls",
   tool_turns: "toolTurns",
   token_ids: "tokenIds",
+  skip_tool_rate: "skipToolRate",
+  wrong_answer_rate: "wrongAnswerRate",
+  seed: "seed",
 };
 
 /** Knobs from a header value; throws with what is wrong. */
@@ -82,6 +94,8 @@ export function knobsFromHeader(value: string, base: MockKnobs): MockKnobs {
     const expected = typeof DEFAULT_KNOBS[name];
     if (name === "retryAfterS" ? typeof v !== "number" : typeof v !== expected) throw new Error(`${KNOBS_HEADER}: ${k} has the wrong type`);
     if (name === "reasoning" && !REASONING.includes(v as MockKnobs["reasoning"])) throw new Error(`${KNOBS_HEADER}: reasoning must be one of ${REASONING.join(", ")}`);
+    if (k.endsWith("_rate") && !((v as number) >= 0 && (v as number) <= 1)) throw new Error(`${KNOBS_HEADER}: ${k} must be between 0 and 1`);
+    if (name === "seed" && !Number.isSafeInteger(v)) throw new Error(`${KNOBS_HEADER}: seed must be an integer`);
     (out as unknown as Record<string, unknown>)[name] = name.endsWith("Ms") ? (v as number) * 1000 : v;
   }
   return out;

@@ -31,8 +31,17 @@ export const MockModelConfig = z.strictObject({
   parallel_tool_calls: z.boolean().default(false),
   /** Script: tool-calling turns before the text answer (0: answer at once). */
   tool_turns: z.number().int().min(0).default(1),
-  /** Honour vLLM's token-id extensions; false acts like a server without them. */
+  /** Honour vLLM's token-id extensions (and `return_token_ids` on the Responses API); false acts like a server without them. */
   token_ids: z.boolean().default(true),
+  /**
+   * Script, offline RL: the probability that a conversation is answered without calling the offered tools
+   * (a tool_choice that forces a call is obeyed). Drawn per conversation and seed (random.ts).
+   */
+  skip_tool_rate: rate.default(0),
+  /** Script, offline RL: the probability that the text answer is wrong (it does not say what the tool said). */
+  wrong_answer_rate: rate.default(0),
+  /** The seed of those draws for a request that carries none (in metadata.extra_body, as --num-repeats-add-seed sets, or `seed`). */
+  seed: z.number().int().default(0),
   /** Answer from rollouts a real model recorded (NeMo Gym's example_rollouts.jsonl). */
   replay: z
     .strictObject({
@@ -75,6 +84,9 @@ export const mockModelKind = defineKind<MockModelConfig>({
         parallelToolCalls: c.parallel_tool_calls,
         toolTurns: c.tool_turns,
         tokenIds: c.token_ids,
+        skipToolRate: c.skip_tool_rate,
+        wrongAnswerRate: c.wrong_answer_rate,
+        seed: c.seed,
       },
       replay,
       unknown: c.replay?.unknown,

@@ -1,11 +1,13 @@
 // STAND-IN: the built-in mock model. No model weights can run here, so this is
 // a small OpenAI-compatible HTTP server (`POST /v1/responses`, `POST
 // /v1/chat/completions`, both streaming, `GET /v1/models`) whose answers are
-// scripted (mock-script.ts), or replayed from recorded rollouts of a real
-// model (replay.ts) when it is given some. Knobs add latency, errors, stalls
-// and connection resets (mock-faults.ts); a request can override them with
-// the `x-mock-knobs` header. It counts what it saw and emits "request" and
-// "aborted" events, so tests can check retries and cancellation.
+// scripted (script.ts, with seeded draws that skip tools or answer wrong:
+// random.ts), or replayed from recorded rollouts of a real model (replay.ts)
+// when it is given some, with token ids on both APIs when asked (tokens.ts).
+// Knobs add latency, errors, stalls and connection resets (faults.ts); a
+// request can override them with the `x-mock-knobs` header. It counts what it
+// saw and emits "request" and "aborted" events, so tests can check retries
+// and cancellation.
 import { EventEmitter } from "node:events";
 import type { Http2ServerRequest } from "node:http2";
 import { constants as h2 } from "node:http2";
@@ -31,6 +33,7 @@ import { chatAnswer, turnOfCompletion } from "./chat.js";
 import { DEFAULT_KNOBS, FaultPlan, KNOBS_HEADER, knobsFromHeader, latencyOf, type MockKnobs } from "./faults.js";
 import { MOCK_MODEL_NAME, scriptedChatTurn, scriptedResponse, type ScriptedTurn } from "./script.js";
 import type { ReplayBook } from "./replay.js";
+import { withResponsesTokens } from "./tokens.js";
 
 export { MOCK_MODEL_NAME, scriptedResponse } from "./script.js";
 
@@ -145,7 +148,9 @@ export class MockModel extends EventEmitter {
   private answerResponses(body: JsonObject, knobs: MockKnobs, res: HttpResponse): void {
     const replayed = this.replayed(body);
     if (replayed && "error" in replayed) return sendError(res, 404, replayed.error, "not_found_error");
-    const response = replayed?.response ?? scriptedResponse(body, knobs);
+    let response = replayed?.response ?? scriptedResponse(body, knobs);
+    // The Responses API has no token ids; the mock honours vLLM's request field here too.
+    if (knobs.tokenIds && body.return_token_ids === true) response = withResponsesTokens(body, response);
     this.stats.answered++;
     if (body.stream !== true) return sendJson(res, 200, response);
     const encoder = new ResponsesSseEncoder();

@@ -4,12 +4,16 @@
 // the first tool (every tool, with the parallel knob) with arguments made up
 // from its JSON schema; otherwise answer with text that quotes the last tool
 // output. The reasoning knob adds
-// a short reasoning text. One script, two APIs (Responses, Chat Completions).
+// a short reasoning text. Seeded draws per conversation (random.ts) may skip
+// the tools (skip_tool_rate) or make the text answer wrong
+// (wrong_answer_rate: WRONG_ANSWER instead of what the tool said). One
+// script, two APIs (Responses, Chat Completions).
 import { randomUUID } from "node:crypto";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { isObject } from "../openai/backend.js";
 import { responseSettings } from "../openai/response-settings.js";
 import type { MockKnobs } from "./faults.js";
+import { requestSeed, scriptDraws, WRONG_ANSWER } from "./random.js";
 
 export const MOCK_MODEL_NAME = "mock";
 
@@ -29,11 +33,21 @@ interface Conversation {
   lastUserText: string;
   toolChoice: JsonValue | undefined;
   parallelAllowed: boolean;
+  /** What the policy was given (system, developer and user messages as `role: text`): the draws' conversation. */
+  given: string[];
+  /** The request's seed, if it carries one. */
+  seed: number | string | undefined;
 }
 
+/** The roles of what the policy is given (the draws' conversation). */
+const GIVEN = new Set(["system", "developer", "user"]);
+
 export function scriptedTurn(c: Conversation, knobs: MockKnobs): ScriptedTurn {
+  const draws = scriptDraws(c.seed ?? knobs.seed, c.given, knobs);
   const chosen = knobs.parallelToolCalls && c.parallelAllowed ? c.tools : c.tools.slice(0, 1);
-  const callTools = chosen.length > 0 && c.toolTurnsDone < knobs.toolTurns && c.toolChoice !== "none";
+  // A tool_choice that forces a call ("required", a named function) is obeyed whatever the draw.
+  const forced = c.toolChoice === "required" || isObject(c.toolChoice);
+  const callTools = chosen.length > 0 && c.toolTurnsDone < knobs.toolTurns && c.toolChoice !== "none" && (forced || !draws.skipTool);
   const reasoning = knobs.reasoning === "none" ? undefined : `The user said: ${c.lastUserText.slice(0, 80)}. I will ${callTools ? "call a tool" : "answer"}.`;
   if (callTools) {
     return {
@@ -42,7 +56,8 @@ export function scriptedTurn(c: Conversation, knobs: MockKnobs): ScriptedTurn {
       toolCalls: chosen.map((t) => ({ callId: `call_${uid()}`, name: String(t.name ?? ""), arguments: JSON.stringify(exampleArguments(t.parameters)) })),
     };
   }
-  const text = c.lastToolOutput !== undefined ? `Here is what the tool said: ${c.lastToolOutput}` : "Hello from the mock model.";
+  const right = c.lastToolOutput !== undefined ? `Here is what the tool said: ${c.lastToolOutput}` : "Hello from the mock model.";
+  const text = draws.wrongAnswer ? WRONG_ANSWER : right;
   return { reasoning, text, toolCalls: [] };
 }
 
@@ -52,6 +67,8 @@ export function scriptedResponse(request: JsonObject, knobs: MockKnobs): JsonObj
   const items: JsonObject[] = input.filter(isObject);
   const outputs = items.filter((i) => i.type === "function_call_output");
   const users = items.filter((i) => i.role === "user");
+  const given = items.filter((i) => (i.type ?? "message") === "message" && GIVEN.has(String(i.role))).map((i) => `${String(i.role)}: ${textOf(i.content)}`);
+  if (typeof request.instructions === "string" && request.instructions !== "") given.unshift(`system: ${request.instructions}`);
   const turn = scriptedTurn(
     {
       tools: (Array.isArray(request.tools) ? request.tools : []).filter((t): t is JsonObject => isObject(t) && t.type === "function"),
@@ -60,6 +77,8 @@ export function scriptedResponse(request: JsonObject, knobs: MockKnobs): JsonObj
       lastUserText: users.length > 0 ? textOf(users.at(-1)!.content) : "",
       toolChoice: request.tool_choice ?? undefined,
       parallelAllowed: request.parallel_tool_calls !== false,
+      given,
+      seed: requestSeed(request),
     },
     knobs,
   );
@@ -116,6 +135,8 @@ export function scriptedChatTurn(request: JsonObject, knobs: MockKnobs): Scripte
       lastUserText: users.length > 0 ? textOf(users.at(-1)!.content) : "",
       toolChoice: request.tool_choice ?? undefined,
       parallelAllowed: request.parallel_tool_calls !== false,
+      given: messages.filter((m) => GIVEN.has(String(m.role))).map((m) => `${String(m.role)}: ${textOf(m.content)}`),
+      seed: requestSeed(request),
     },
     knobs,
   );

@@ -1,7 +1,11 @@
 // The `model` kind: ModelService over gRPC plus the OpenAI-compatible HTTP
 // face on the same port, one upstream backend (OpenAI SDK) behind both.
+import type { JsonObject } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { z } from "zod";
 import { ModelService } from "../../gen/gymmesh/v1/model_pb.js";
+import { ConfigError } from "../mesh/errors.js";
+import { isObject, TOKEN_FIELDS, type ModelBackend } from "../openai/backend.js";
 import { grpc_port, port, seconds, defineKind, type StartContext } from "../mesh/kind.js";
 import { hosted, serve, type RunningServer } from "../mesh/serve.js";
 import { createModelService } from "./model-service.js";
@@ -21,7 +25,10 @@ export const ModelConfig = z.strictObject({
   timeout_s: seconds().positive().default(600),
   /** What the backend speaks: "responses" (OpenAI) or "chat_completions" (vLLM, SGLang...; converted both ways). */
   api: z.enum(["responses", "chat_completions"]).default("responses"),
-  /** Training: ask for prompt/generation token ids and logprobs (vLLM's Chat Completions extensions). */
+  /**
+   * Training: ask for prompt/generation token ids and logprobs: vLLM's Chat Completions extensions, or, with
+   * api: responses, a mock_model instance (OpenAI's Responses API has none: refused when the config loads).
+   */
   return_token_ids: z.boolean().default(false),
   /** Chat Completions: read `<think>...</think>` in the text as reasoning. */
   think_tags: z.boolean().default(true),
@@ -44,6 +51,14 @@ export const modelKind = defineKind<ModelConfig>({
   schema: ModelConfig,
   label: () => ModelService.typeName,
   references: (c) => (isUrl(c.base_url) ? [] : [{ field: "base_url", name: c.base_url, kinds: ["mock_model"] }]),
+  check(c, { name }) {
+    // Only a mock_model instance (base_url names one) returns token ids over the Responses API.
+    if (c.return_token_ids && c.api === "responses" && isUrl(c.base_url)) {
+      throw new ConfigError(
+        `instances.${name}.return_token_ids: the Responses API does not return token ids; use api: chat_completions (vLLM), or name a mock_model instance as base_url`,
+      );
+    }
+  },
   start: (c, ctx) => serveModel(ctx, c, isUrl(c.base_url) ? c.base_url : `${ctx.httpUrl(c.base_url)}/v1`),
 });
 
@@ -53,7 +68,7 @@ export async function serveModel(
   c: ModelConfig,
   baseUrl: string,
 ): Promise<RunningServer> {
-  const backend = createUpstreamBackend({
+  const upstream = createUpstreamBackend({
     name: ctx.name,
     baseUrl,
     apiKey: c.api_key,
@@ -66,6 +81,7 @@ export async function serveModel(
     thinkTags: c.think_tags,
     headers: c.headers,
   });
+  const backend = c.api === "responses" && c.return_token_ids ? askingForTokens(upstream) : upstream;
   const server = await serve({ ...ctx, services: [hosted(ModelService, createModelService(backend))], fallback: openAiFace(backend) });
   return {
     ...server,
@@ -73,5 +89,36 @@ export async function serveModel(
       await server.close();
       await backend.close();
     },
+  };
+}
+
+/**
+ * api: responses with return_token_ids (a mock_model backend): asks with
+ * vLLM's field, `return_token_ids: true` in the request body, and fails as
+ * the Chat Completions bridge does when an answer comes without them.
+ */
+function askingForTokens(inner: ModelBackend): ModelBackend {
+  const ask = (params: JsonObject): JsonObject => ({ ...params, return_token_ids: true });
+  const checked = (response: JsonObject): JsonObject => {
+    const last = Array.isArray(response.output) ? response.output.at(-1) : undefined;
+    if (isObject(last) && !TOKEN_FIELDS.every((k) => Array.isArray(last[k]))) {
+      throw new ConnectError(
+        `${inner.name}: the backend returned no token ids; with api: responses only a mock_model backend returns them (or set return_token_ids: false)`,
+        Code.FailedPrecondition,
+      );
+    }
+    return response;
+  };
+  return {
+    name: inner.name,
+    model: inner.model,
+    create: async (params, options) => checked(await inner.create(ask(params), options)),
+    async *stream(params, options) {
+      for await (const event of inner.stream(ask(params), options)) {
+        if (event.type === "completed") checked(event.response);
+        yield event;
+      }
+    },
+    close: () => inner.close(),
   };
 }
