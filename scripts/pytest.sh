@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the Python tests: the generated client against a real mesh, then
-# NeMo Gym's own servers (the nemo-gym package, Python 3.12) against ours.
+# Runs the Python tests: the client package (clients/python, installed
+# editable into .venv) against real meshes, mypy --strict over it and its
+# examples, the wheel in a fresh venv; then NeMo Gym's own servers (the
+# nemo-gym package, Python 3.12) against ours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=$(bash scripts/python-env.sh)

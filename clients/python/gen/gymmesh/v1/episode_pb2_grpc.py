@@ -29,7 +29,8 @@ class EpisodeServiceStub:
     """A multi-turn environment in the gymnasium style: Reset starts an episode,
     each Step takes one model turn and scores it. An episode that ends
     (terminated or truncated) is closed by its last Step; CloseEpisode drops
-    one that is abandoned. Logs carry each call's `x-request-id` header.
+    one that is abandoned. Calls naming an unknown episode (ended, dropped, or
+    its server restarted) are ABORTED. Logs carry each call's `x-request-id` header.
     """
 
     def __init__(self, channel):
@@ -59,7 +60,8 @@ class EpisodeServiceServicer:
     """A multi-turn environment in the gymnasium style: Reset starts an episode,
     each Step takes one model turn and scores it. An episode that ends
     (terminated or truncated) is closed by its last Step; CloseEpisode drops
-    one that is abandoned. Logs carry each call's `x-request-id` header.
+    one that is abandoned. Calls naming an unknown episode (ended, dropped, or
+    its server restarted) are ABORTED. Logs carry each call's `x-request-id` header.
     """
 
     def Reset(self, request, context):
@@ -114,7 +116,8 @@ class EpisodeService:
     """A multi-turn environment in the gymnasium style: Reset starts an episode,
     each Step takes one model turn and scores it. An episode that ends
     (terminated or truncated) is closed by its last Step; CloseEpisode drops
-    one that is abandoned. Logs carry each call's `x-request-id` header.
+    one that is abandoned. Calls naming an unknown episode (ended, dropped, or
+    its server restarted) are ABORTED. Logs carry each call's `x-request-id` header.
     """
 
     @staticmethod

@@ -32,7 +32,8 @@ class ResourcesServiceStub:
 
     Sessions are independent: concurrent sessions never see each other's
     state. A session unused for the server's idle timeout is dropped, and later
-    calls naming it are NOT_FOUND. Logs carry each call's `x-request-id` header.
+    calls naming it are ABORTED (as when its server restarted): the rollout
+    starts again with a new session. Logs carry each call's `x-request-id` header.
     """
 
     def __init__(self, channel):
@@ -75,7 +76,8 @@ class ResourcesServiceServicer:
 
     Sessions are independent: concurrent sessions never see each other's
     state. A session unused for the server's idle timeout is dropped, and later
-    calls naming it are NOT_FOUND. Logs carry each call's `x-request-id` header.
+    calls naming it are ABORTED (as when its server restarted): the rollout
+    starts again with a new session. Logs carry each call's `x-request-id` header.
     """
 
     def SeedSession(self, request, context):
@@ -157,7 +159,8 @@ class ResourcesService:
 
     Sessions are independent: concurrent sessions never see each other's
     state. A session unused for the server's idle timeout is dropped, and later
-    calls naming it are NOT_FOUND. Logs carry each call's `x-request-id` header.
+    calls naming it are ABORTED (as when its server restarted): the rollout
+    starts again with a new session. Logs carry each call's `x-request-id` header.
     """
 
     @staticmethod

@@ -26,7 +26,7 @@ from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from gymmesh.v1 import task_pb2 as gymmesh_dot_v1_dot_task__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18gymmesh/v1/rollout.proto\x12\ngymmesh.v1\x1a\x17google/rpc/status.proto\x1a\x15gymmesh/v1/task.proto\"\xb3\x01\n\x0e\x43ollectRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12 \n\x04task\x18\x02 \x01(\x0b\x32\x10.gymmesh.v1.TaskH\x00\x12\x12\n\x08row_json\x18\x05 \x01(\tH\x00\x12\x13\n\x0bnum_repeats\x18\x03 \x01(\x05\x12\r\n\x05\x61gent\x18\x04 \x01(\t\x12\x19\n\x11want_output_lines\x18\x06 \x01(\x08\x12\x12\n\ntask_index\x18\x07 \x01(\x03\x42\x07\n\x05input\"\xbb\x01\n\x0f\x43ollectResponse\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x14\n\x0crepeat_index\x18\x02 \x01(\x05\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12&\n\x07rollout\x18\x04 \x01(\x0b\x32\x13.gymmesh.v1.RolloutH\x00\x12#\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x12\x1a\n\x10output_line_json\x18\x06 \x01(\tH\x00\x42\t\n\x07outcome2X\n\x0eRolloutService\x12\x46\n\x07\x43ollect\x12\x1a.gymmesh.v1.CollectRequest\x1a\x1b.gymmesh.v1.CollectResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18gymmesh/v1/rollout.proto\x12\ngymmesh.v1\x1a\x17google/rpc/status.proto\x1a\x15gymmesh/v1/task.proto\"\xc9\x01\n\x0e\x43ollectRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12 \n\x04task\x18\x02 \x01(\x0b\x32\x10.gymmesh.v1.TaskH\x00\x12\x12\n\x08row_json\x18\x05 \x01(\tH\x00\x12\x13\n\x0bnum_repeats\x18\x03 \x01(\x05\x12\r\n\x05\x61gent\x18\x04 \x01(\t\x12\x19\n\x11want_output_lines\x18\x06 \x01(\x08\x12\x12\n\ntask_index\x18\x07 \x01(\x03\x12\x14\n\x0c\x66irst_repeat\x18\x08 \x01(\x05\x42\x07\n\x05input\"\xbb\x01\n\x0f\x43ollectResponse\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x14\n\x0crepeat_index\x18\x02 \x01(\x05\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12&\n\x07rollout\x18\x04 \x01(\x0b\x32\x13.gymmesh.v1.RolloutH\x00\x12#\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x12\x1a\n\x10output_line_json\x18\x06 \x01(\tH\x00\x42\t\n\x07outcome2X\n\x0eRolloutService\x12\x46\n\x07\x43ollect\x12\x1a.gymmesh.v1.CollectRequest\x1a\x1b.gymmesh.v1.CollectResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,9 +34,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gymmesh.v1.rollout_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_COLLECTREQUEST']._serialized_start=89
-  _globals['_COLLECTREQUEST']._serialized_end=268
-  _globals['_COLLECTRESPONSE']._serialized_start=271
-  _globals['_COLLECTRESPONSE']._serialized_end=458
-  _globals['_ROLLOUTSERVICE']._serialized_start=460
-  _globals['_ROLLOUTSERVICE']._serialized_end=548
+  _globals['_COLLECTREQUEST']._serialized_end=290
+  _globals['_COLLECTRESPONSE']._serialized_start=293
+  _globals['_COLLECTRESPONSE']._serialized_end=480
+  _globals['_ROLLOUTSERVICE']._serialized_start=482
+  _globals['_ROLLOUTSERVICE']._serialized_end=570
 # @@protoc_insertion_point(module_scope)

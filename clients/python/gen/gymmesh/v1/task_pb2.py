@@ -26,7 +26,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from gymmesh.v1 import responses_pb2 as gymmesh_dot_v1_dot_responses__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15gymmesh/v1/task.proto\x12\ngymmesh.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1agymmesh/v1/responses.proto\"]\n\x04Task\x12\x41\n\x17responses_create_params\x18\x01 \x01(\x0b\x32 .gymmesh.v1.ResponseCreateParams\x12\x12\n\nextra_json\x18\x0f \x01(\t\"\xac\x01\n\x07Verdict\x12\x0e\n\x06reward\x18\x01 \x01(\x01\x12\x44\n\x11reward_components\x18\x03 \x03(\x0b\x32).gymmesh.v1.Verdict.RewardComponentsEntry\x12\x12\n\nextra_json\x18\x02 \x01(\t\x1a\x37\n\x15RewardComponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xb2\x01\n\x07Timings\x12(\n\x05model\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12(\n\x05tools\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x06verify\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12(\n\x05total\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xc0\x01\n\x07Rollout\x12\x12\n\nrollout_id\x18\x01 \x01(\t\x12\x1e\n\x04task\x18\x02 \x01(\x0b\x32\x10.gymmesh.v1.Task\x12&\n\x08response\x18\x03 \x01(\x0b\x32\x14.gymmesh.v1.Response\x12$\n\x07verdict\x18\x04 \x01(\x0b\x32\x13.gymmesh.v1.Verdict\x12\r\n\x05steps\x18\x05 \x01(\x05\x12$\n\x07timings\x18\x06 \x01(\x0b\x32\x13.gymmesh.v1.Timingsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15gymmesh/v1/task.proto\x12\ngymmesh.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1agymmesh/v1/responses.proto\"]\n\x04Task\x12\x41\n\x17responses_create_params\x18\x01 \x01(\x0b\x32 .gymmesh.v1.ResponseCreateParams\x12\x12\n\nextra_json\x18\x0f \x01(\t\"\xac\x01\n\x07Verdict\x12\x0e\n\x06reward\x18\x01 \x01(\x01\x12\x44\n\x11reward_components\x18\x03 \x03(\x0b\x32).gymmesh.v1.Verdict.RewardComponentsEntry\x12\x12\n\nextra_json\x18\x02 \x01(\t\x1a\x37\n\x15RewardComponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xb2\x01\n\x07Timings\x12(\n\x05model\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12(\n\x05tools\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12)\n\x06verify\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12(\n\x05total\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xd2\x01\n\x07Rollout\x12\x12\n\nrollout_id\x18\x01 \x01(\t\x12\x1e\n\x04task\x18\x02 \x01(\x0b\x32\x10.gymmesh.v1.Task\x12&\n\x08response\x18\x03 \x01(\x0b\x32\x14.gymmesh.v1.Response\x12$\n\x07verdict\x18\x04 \x01(\x0b\x32\x13.gymmesh.v1.Verdict\x12\r\n\x05steps\x18\x05 \x01(\x05\x12$\n\x07timings\x18\x06 \x01(\x0b\x32\x13.gymmesh.v1.Timings\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,5 +44,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TIMINGS']._serialized_start=368
   _globals['_TIMINGS']._serialized_end=546
   _globals['_ROLLOUT']._serialized_start=549
-  _globals['_ROLLOUT']._serialized_end=741
+  _globals['_ROLLOUT']._serialized_end=759
 # @@protoc_insertion_point(module_scope)
