@@ -31,7 +31,8 @@ const (
 // A multi-turn environment in the gymnasium style: Reset starts an episode,
 // each Step takes one model turn and scores it. An episode that ends
 // (terminated or truncated) is closed by its last Step; CloseEpisode drops
-// one that is abandoned. Logs carry each call's `x-request-id` header.
+// one that is abandoned. Calls naming an unknown episode (ended, dropped, or
+// its server restarted) are ABORTED. Logs carry each call's `x-request-id` header.
 type EpisodeServiceClient interface {
 	// Starts an episode for one task: a new episode id and the first observation.
 	Reset(ctx context.Context, in *ResetRequest, opts ...grpc.CallOption) (*ResetResponse, error)
@@ -87,7 +88,8 @@ func (c *episodeServiceClient) CloseEpisode(ctx context.Context, in *CloseEpisod
 // A multi-turn environment in the gymnasium style: Reset starts an episode,
 // each Step takes one model turn and scores it. An episode that ends
 // (terminated or truncated) is closed by its last Step; CloseEpisode drops
-// one that is abandoned. Logs carry each call's `x-request-id` header.
+// one that is abandoned. Calls naming an unknown episode (ended, dropped, or
+// its server restarted) are ABORTED. Logs carry each call's `x-request-id` header.
 type EpisodeServiceServer interface {
 	// Starts an episode for one task: a new episode id and the first observation.
 	Reset(context.Context, *ResetRequest) (*ResetResponse, error)

@@ -36,7 +36,8 @@ const (
 //
 // Sessions are independent: concurrent sessions never see each other's
 // state. A session unused for the server's idle timeout is dropped, and later
-// calls naming it are NOT_FOUND. Logs carry each call's `x-request-id` header.
+// calls naming it are ABORTED (as when its server restarted): the rollout
+// starts again with a new session. Logs carry each call's `x-request-id` header.
 type ResourcesServiceClient interface {
 	// Starts a session for one task; tools and verify then run in it.
 	SeedSession(ctx context.Context, in *SeedSessionRequest, opts ...grpc.CallOption) (*SeedSessionResponse, error)
@@ -119,7 +120,8 @@ func (c *resourcesServiceClient) CloseSession(ctx context.Context, in *CloseSess
 //
 // Sessions are independent: concurrent sessions never see each other's
 // state. A session unused for the server's idle timeout is dropped, and later
-// calls naming it are NOT_FOUND. Logs carry each call's `x-request-id` header.
+// calls naming it are ABORTED (as when its server restarted): the rollout
+// starts again with a new session. Logs carry each call's `x-request-id` header.
 type ResourcesServiceServer interface {
 	// Starts a session for one task; tools and verify then run in it.
 	SeedSession(context.Context, *SeedSessionRequest) (*SeedSessionResponse, error)

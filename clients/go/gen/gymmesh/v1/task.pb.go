@@ -225,8 +225,12 @@ type Rollout struct {
 	Response *Response `protobuf:"bytes,3,opt,name=response,proto3" json:"response,omitempty"`
 	Verdict  *Verdict  `protobuf:"bytes,4,opt,name=verdict,proto3" json:"verdict,omitempty"`
 	// Model calls made.
-	Steps         int32    `protobuf:"varint,5,opt,name=steps,proto3" json:"steps,omitempty"`
-	Timings       *Timings `protobuf:"bytes,6,opt,name=timings,proto3" json:"timings,omitempty"`
+	Steps   int32    `protobuf:"varint,5,opt,name=steps,proto3" json:"steps,omitempty"`
+	Timings *Timings `protobuf:"bytes,6,opt,name=timings,proto3" json:"timings,omitempty"`
+	// Tries this rollout took: a try that failed for an infrastructure reason
+	// (a peer unavailable or restarted, a lost session) runs again from a fresh
+	// session. 1 when the first try succeeded.
+	Attempts      int32 `protobuf:"varint,7,opt,name=attempts,proto3" json:"attempts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -303,6 +307,13 @@ func (x *Rollout) GetTimings() *Timings {
 	return nil
 }
 
+func (x *Rollout) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
 var File_gymmesh_v1_task_proto protoreflect.FileDescriptor
 
 const file_gymmesh_v1_task_proto_rawDesc = "" +
@@ -325,7 +336,7 @@ const file_gymmesh_v1_task_proto_rawDesc = "" +
 	"\x05model\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x05model\x12/\n" +
 	"\x05tools\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05tools\x121\n" +
 	"\x06verify\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x06verify\x12/\n" +
-	"\x05total\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x05total\"\xf4\x01\n" +
+	"\x05total\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x05total\"\x90\x02\n" +
 	"\aRollout\x12\x1d\n" +
 	"\n" +
 	"rollout_id\x18\x01 \x01(\tR\trolloutId\x12$\n" +
@@ -333,7 +344,8 @@ const file_gymmesh_v1_task_proto_rawDesc = "" +
 	"\bresponse\x18\x03 \x01(\v2\x14.gymmesh.v1.ResponseR\bresponse\x12-\n" +
 	"\averdict\x18\x04 \x01(\v2\x13.gymmesh.v1.VerdictR\averdict\x12\x14\n" +
 	"\x05steps\x18\x05 \x01(\x05R\x05steps\x12-\n" +
-	"\atimings\x18\x06 \x01(\v2\x13.gymmesh.v1.TimingsR\atimingsB\xa6\x01\n" +
+	"\atimings\x18\x06 \x01(\v2\x13.gymmesh.v1.TimingsR\atimings\x12\x1a\n" +
+	"\battempts\x18\a \x01(\x05R\battemptsB\xa6\x01\n" +
 	"\x0ecom.gymmesh.v1B\tTaskProtoP\x01Z@github.com/gym-mesh/gym-mesh/clients/go/gen/gymmesh/v1;gymmeshv1\xa2\x02\x03GXX\xaa\x02\n" +
 	"Gymmesh.V1\xca\x02\n" +
 	"Gymmesh\\V1\xe2\x02\x16Gymmesh\\V1\\GPBMetadata\xea\x02\vGymmesh::V1b\x06proto3"
