@@ -1,13 +1,12 @@
-"""The examples run against real meshes in seconds: grpo_rollouts.py against
-the mesh of clients/python/examples/training.yaml (token ids) and the default
-one (none), async_collect.py against the default one."""
+"""The examples run against real meshes: grpo_rollouts.py against
+config/grpo.yaml (a seeded mock whose repeats differ, token ids on every turn)
+and the default mesh (no token ids), async_collect.py against the default one."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -19,7 +18,7 @@ EXAMPLES = REPO / "clients" / "python" / "examples"
 
 @pytest.fixture(scope="module")
 def training() -> Iterator[Mesh]:
-    m = start_mesh(EXAMPLES / "training.yaml")
+    m = start_mesh(REPO / "config" / "grpo.yaml")
     try:
         yield m
     finally:
@@ -27,10 +26,8 @@ def training() -> Iterator[Mesh]:
 
 
 def run(example: str, *args: str) -> str:
-    started = time.monotonic()
-    done = subprocess.run([sys.executable, str(EXAMPLES / example), *args], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, str(EXAMPLES / example), *args], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"{example} failed:\n{done.stdout}\n{done.stderr}"
-    assert time.monotonic() - started < 20, f"{example} took {time.monotonic() - started:.1f} s"
     return done.stdout
 
 
@@ -55,6 +52,8 @@ def test_grpo_rollouts_with_token_ids(training: Mesh, tmp_path: Path) -> None:
     for task in range(5):
         group = [r for r in records if r["task_index"] == task]
         assert abs(sum(r["advantage"] for r in group)) < 1e-6  # normalized within the group
+    # The seeded mock's repeats differ: some group has something to learn from.
+    assert any(r["advantage"] != 0 for r in records)
 
 
 def test_grpo_rollouts_without_token_ids(mesh: Mesh, tmp_path: Path) -> None:

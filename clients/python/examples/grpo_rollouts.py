@@ -5,7 +5,7 @@ Collect stream, group-normalized advantages, per-token training records.
 Start a mesh, then point this at its rollout instance (``gym serve`` prints
 its URL)::
 
-    npx gym serve --config clients/python/examples/training.yaml   # token ids: training records
+    npx gym serve --config config/grpo.yaml   # seeded mock: repeats differ; token ids: training records
     python clients/python/examples/grpo_rollouts.py --url http://127.0.0.1:PORT
 
 Every dataset line goes on the wire as it is, ``--group-size`` times (each
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     print(f"{groups} groups of {args.group_size}, {records} training records in {args.output}, {failed} failed, {time.monotonic() - started:.2f} s")
     if groups and not records:
-        print("no token ids in these rollouts: serve the policy with return_token_ids (clients/python/examples/training.yaml)")
+        print("no token ids in these rollouts: serve the policy with return_token_ids (config/grpo.yaml)")
     return 0
 
 
