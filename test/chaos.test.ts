@@ -59,6 +59,10 @@ ${grpc("weather")}  ${AGENT}:
 ${grpc(AGENT)}  rollout:
     kind: rollout
     default_agent: ${AGENT}
+    # Six disruptions in about fifteen seconds, far denser than a rolling
+    # update: one rollout may be hit by three of them (a kill, a lost session,
+    # another kill), so it gets five tries here (the default is three).
+    max_attempts: 5
 ${grpc("rollout")}addresses:
   mock_openai: http://127.0.0.1:${at("mock_openai").http}
 ${SERVICES.filter((s) => s !== "mock_openai")
@@ -161,7 +165,7 @@ describe("chaos: a split mesh rides out restarts of its services", () => {
       expect(fs.existsSync(path.join(dir, "rollouts_failures.jsonl")) ? readJsonl(path.join(dir, "rollouts_failures.jsonl")) : []).toEqual([]);
       // Some rollouts did need another try: the kills really hit rollouts in flight.
       expect(readJsonl(out).some((l) => Number(l._ng_attempts) > 1)).toBe(true);
-      expect(readJsonl(out).every((l) => Number(l._ng_attempts) >= 1 && Number(l._ng_attempts) <= 3)).toBe(true);
+      expect(readJsonl(out).every((l) => Number(l._ng_attempts) >= 1 && Number(l._ng_attempts) <= 5)).toBe(true);
     },
     180_000,
   );
