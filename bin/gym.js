@@ -9,5 +9,12 @@ if (!existsSync(new URL("../services/cli/main.ts", import.meta.url))) {
   process.exit(2);
 }
 
+// `gym collect ... | head`: a reader that went away is no error (and no stack).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err) => {
+    if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+  });
+}
+
 register();
 await import("../services/cli/main.ts");

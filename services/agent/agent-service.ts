@@ -29,14 +29,14 @@ export function createAgentHost(deps: AgentDeps): { impl: ServiceImpl<typeof Age
   };
   const impl: ServiceImpl<typeof AgentService> = {
     async run(req, ctx) {
-      const { task, row } = taskOf(req, "RunRequest");
+      const { task, row } = taskOf(req, "RunRequest", deps.maxJsonDepth);
       const rollout = await runRollout(deps, task, rolloutIdOf(req, ctx), { signal: ctx.signal, timeoutMs: ctx.timeoutMs() });
       if (!req.wantOutputLine) return { rollout };
       return { rollout, outputLineJson: JSON.stringify(rolloutLine(row ?? taskToJson(task), rollout, { agent: deps.name })) };
     },
 
     async *runStream(req, ctx): AsyncGenerator<RunStreamResponse> {
-      const { task } = taskOf(req, "RunStreamRequest");
+      const { task } = taskOf(req, "RunStreamRequest", deps.maxJsonDepth);
       const events = new AsyncQueue<RunStreamResponse>();
       const onItem = (item: Item) => events.push(create(RunStreamResponseSchema, { event: { case: "item", value: item } }));
       runRollout(deps, task, rolloutIdOf(req, ctx), { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), onItem }).then(
@@ -53,9 +53,9 @@ export function createAgentHost(deps: AgentDeps): { impl: ServiceImpl<typeof Age
 }
 
 /** The request's task, typed or from its NeMo Gym row (then also the row, for the output line). */
-function taskOf(req: RunRequest | RunStreamRequest, what: string): { task: Task; row?: JsonObject } {
+function taskOf(req: RunRequest | RunStreamRequest, what: string, maxJsonDepth?: number): { task: Task; row?: JsonObject } {
   if (req.input.case === "task") return { task: req.input.value };
-  if (req.input.case === "rowJson") return rowFromJsonText(req.input.value);
+  if (req.input.case === "rowJson") return rowFromJsonText(req.input.value, maxJsonDepth);
   throw new ConnectError(`${what} needs a task or a row_json`, Code.InvalidArgument);
 }
 

@@ -59,6 +59,7 @@ export function agentKind(environments: EnvironmentRegistry): InstanceKind<Agent
         resources: ctx.peer(ResourcesService, c.resources),
         episodes: ctx.peer(EpisodeService, c.resources),
         maxSteps: c.max_steps,
+        maxJsonDepth: ctx.limits?.max_json_depth,
         skipVerification: c.skip_verification,
         skipVerificationReward: c.skip_verification_reward,
       });

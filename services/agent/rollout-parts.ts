@@ -36,6 +36,8 @@ export interface AgentDeps {
   episodes?: Client<typeof EpisodeService>;
   /** Model calls per rollout; 0 means no limit. */
   maxSteps: number;
+  /** NeMo Gym rows in `row_json` nested deeper are INVALID_ARGUMENT (default: limits.max_json_depth's). */
+  maxJsonDepth?: number;
   /** tool_simulation_agent: skip the verifier and give this reward instead. */
   skipVerification?: boolean;
   skipVerificationReward?: number;

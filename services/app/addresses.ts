@@ -3,6 +3,7 @@
 // at their URL under the config's `addresses`.
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
+import type { MeshSecurity } from "../mesh/auth.js";
 import { clientFor } from "../mesh/clients.js";
 import { ConfigError } from "../mesh/errors.js";
 import type { RunningServer } from "../mesh/serve.js";
@@ -10,7 +11,11 @@ import type { RunningServer } from "../mesh/serve.js";
 export class AddressBook {
   private readonly started = new Map<string, RunningServer>();
 
-  constructor(private readonly addresses: Record<string, string> = {}) {}
+  constructor(
+    private readonly addresses: Record<string, string> = {},
+    /** The token and TLS of calls over the network (in-process calls need neither). */
+    private readonly security?: MeshSecurity,
+  ) {}
 
   add(name: string, server: RunningServer): void {
     this.started.set(name, server);
@@ -33,6 +38,6 @@ export class AddressBook {
   /** A typed client of another instance. */
   peer<S extends DescService>(service: S, name: string): Client<S> {
     const local = this.started.get(name);
-    return local ? createClient(service, local.localTransport) : clientFor(service, this.elsewhere(name));
+    return local ? createClient(service, local.localTransport) : clientFor(service, this.elsewhere(name), this.security);
   }
 }

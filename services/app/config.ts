@@ -8,14 +8,16 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../mesh/errors.js";
-import type { ConfigLookup, InstanceKind, Reference } from "../mesh/kind.js";
+import type { MeshSecurity } from "../mesh/auth.js";
+import { limits as Limits, type ConfigLookup, type InstanceKind, type Limits as InstanceLimits, type Reference } from "../mesh/kind.js";
 import { KINDS, kindOf } from "./kinds.js";
+import { parseSecurity } from "./security.js";
 
 export const DEFAULT_CONFIG = fileURLToPath(new URL("../../config/default.yaml", import.meta.url));
 
 type KindConfig<K> = K extends InstanceKind<infer C> ? C : never;
-/** One instance's config: the union of every kind's. */
-export type InstanceConfig = KindConfig<(typeof KINDS)[number]>;
+/** One instance's config: its kind's fields (the union of every kind's), plus `limits:`, which every kind takes (mesh/kind.ts; defaults filled in). */
+export type InstanceConfig = KindConfig<(typeof KINDS)[number]> & { limits?: InstanceLimits };
 export type InstanceOf<K extends InstanceConfig["kind"]> = Extract<InstanceConfig, { kind: K }>;
 
 export interface MeshConfig {
@@ -26,6 +28,8 @@ export interface MeshConfig {
    * started here are found without it.
    */
   addresses?: Record<string, string>;
+  /** `security:`, read (token, PEM files): every instance started checks the token and serves TLS; peers are called with them. */
+  security?: MeshSecurity;
 }
 
 const instanceName = z.string().regex(/^[a-z][a-z0-9_]*$/, "instance names are snake_case");
@@ -34,8 +38,9 @@ const instanceName = z.string().regex(/^[a-z][a-z0-9_]*$/, "instance names are s
 const MeshOutline = z.strictObject({
   instances: z.record(instanceName, z.looseObject({ kind: z.string() })),
   addresses: z.unknown().optional(),
+  security: z.unknown().optional(),
 });
-const Addresses = z.record(instanceName, z.string().regex(/^(https?|grpc):\/\//, "must be an http(s):// or grpc:// URL")).optional();
+const Addresses = z.record(instanceName, z.string().regex(/^(https?|grpcs?):\/\//, "must be an http(s):// or grpc:// URL (grpcs:// with TLS)")).optional();
 
 /** Reads, substitutes and validates a config file. */
 export function loadConfig(file: string = DEFAULT_CONFIG, env: NodeJS.ProcessEnv = process.env): MeshConfig {
@@ -60,6 +65,7 @@ export function loadConfig(file: string = DEFAULT_CONFIG, env: NodeJS.ProcessEnv
   const addresses = Addresses.safeParse(outline.data.addresses);
   if (!addresses.success) throw new ConfigError(`${file}: ${describeIssue(addresses.error.issues[0]!, ["addresses"])}`);
   config.addresses = addresses.data;
+  config.security = parseSecurity(outline.data.security, { file, vars });
   const lookup = (name: string) => config.instances[name];
   try {
     for (const [name, inst] of Object.entries(config.instances)) {
@@ -80,9 +86,15 @@ function parseInstance(name: string, raw: { kind: string }, file: string): Insta
   if (!kind) {
     throw new ConfigError(`${file}: ${formatPath([...at, "kind"])}: unknown kind "${raw.kind}" (kinds: ${KINDS.map((k) => k.kind).join(", ")})`);
   }
-  const parsed = kind.schema.safeParse(raw);
+  // `limits:` is common to every kind: read here, not by each kind's schema.
+  const { limits: rawLimits, ...own } = raw as { kind: string; limits?: unknown };
+  const parsed = kind.schema.safeParse(own);
   if (!parsed.success) throw new ConfigError(`${file}: ${describeIssue(parsed.error.issues[0]!, at, kind)}`);
-  return parsed.data as InstanceConfig;
+  const limits = Limits.safeParse(rawLimits);
+  if (!limits.success) {
+    throw new ConfigError(`${file}: ${describeIssue(limits.error.issues[0]!, [...at, "limits"], { schema: Limits.unwrap() } as unknown as InstanceKind)}`);
+  }
+  return { ...(parsed.data as object), limits: limits.data } as InstanceConfig;
 }
 
 /** The path and the reason; a key that became another (`timeout_ms` is now `timeout_s`) says its new name. */

@@ -35,7 +35,7 @@ export async function startMesh(config: MeshConfig, options: StartOptions = {}):
   for (const name of options.only ?? []) {
     if (!config.instances[name]) throw new ConfigError(`no instance "${name}" in the config (instances: ${names.join(", ")})`);
   }
-  const book = new AddressBook(config.addresses);
+  const book = new AddressBook(config.addresses, config.security);
   const instancesOf = (kind: string) => names.filter((n) => config.instances[n]!.kind === kind);
   const order = (kind: string) => KINDS.findIndex((k) => k.kind === kind);
   const entries = Object.entries(config.instances)
@@ -54,6 +54,8 @@ export async function startMesh(config: MeshConfig, options: StartOptions = {}):
         peer: (service, peer) => book.peer(service, peer),
         httpUrl: (peer) => book.httpUrl(peer),
         instancesOf,
+        security: config.security,
+        limits: inst.limits,
       });
       book.add(name, server);
       started.push({ name, kind: inst.kind, service: kind.label(inst), url: server.url, server });

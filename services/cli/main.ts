@@ -3,19 +3,24 @@ import { Command, InvalidArgumentError } from "commander";
 import { createClient, type Client } from "@connectrpc/connect";
 import { RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
 import { createGymClient, type GymClient } from "../client/index.js";
+import { remoteOptions } from "../client/remote-options.js";
 import { DEFAULT_CONFIG, loadConfig } from "../app/config.js";
 import { ConfigError } from "../mesh/errors.js";
 import { UsageError } from "../mesh/errors.js";
 import { setDefaultLogLevel } from "../mesh/log.js";
 import { startMesh, type RunningMesh } from "../app/start.js";
-import { metricsTable } from "../collect/aggregate.js";
-import { collectFile } from "../collect/collector.js";
+import { checkInput } from "../collect/run-record.js";
+import { closeWithin, COLLECT_HELP, collectStop, probeRollout, runCollect, seconds } from "./collect-command.js";
+import { onStopSignals } from "./signals.js";
 import { checkDataFile } from "./check-data.js";
 import { describeAgentKinds, describeEnvironments } from "./envs.js";
 import { scaffoldEnvironment } from "./new-env.js";
 import { reverifyFile } from "./reverify.js";
 
-const program = new Command("gym").description("gym-mesh: RL environments for LLMs as a gRPC service mesh");
+const program = new Command("gym")
+  .description("gym-mesh: RL environments for LLMs as a gRPC service mesh")
+  // A usage mistake (an unknown or missing option, a bad value) exits 2 like the other one-line errors; --help exits 0.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 const positiveInt = (value: string) => {
   const n = Number(value);
@@ -30,6 +35,12 @@ async function startFromConfig(file: string): Promise<RunningMesh> {
 program
   .command("serve")
   .description("start the instances of a config, one port each, until SIGTERM")
+  .addHelpText(
+    "after",
+    "\nThe first SIGTERM or SIGINT drains the calls in flight and exits 0; a second one\n" +
+      "exits at once (143 for SIGTERM, 130 for SIGINT). Started by npm (npx gym serve),\n" +
+      "it also stops when npm is gone, so no server outlives it.",
+  )
   .option("-c, --config <file>", "mesh config (YAML)", DEFAULT_CONFIG)
   .option("--only <names>", "start only these instances (comma-separated); the others are at the config's addresses")
   .option("--host <address>", "address to listen on (0.0.0.0 in a container)", "127.0.0.1")
@@ -40,14 +51,13 @@ program
     for (const inst of mesh.instances) {
       console.log(`${inst.name.padEnd(width)}  ${inst.service.padEnd(27)}  ${inst.url}${inst.server.grpcUrl ? `  ${inst.server.grpcUrl}` : ""}`);
     }
-    const stop = async () => {
-      await mesh.close();
-      process.exit(0);
-    };
     // Before "ready": a supervisor may send SIGTERM the moment it reads that line,
     // and until a listener exists the signal's default action kills the process.
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    // A second signal exits at once (signals.ts).
+    onStopSignals((signal, why) => {
+      if (why !== signal) process.stderr.write(`gym: ${why}: stopping\n`);
+      void mesh.close().then(() => process.exit(0));
+    });
     console.log("ready");
   });
 
@@ -63,8 +73,13 @@ program
   .option("--concurrency <n>", "rollouts in flight at once", positiveInt, 64)
   .option("--fresh", "discard earlier results of this output and start over", false)
   .option("--retry-failed", "run again the rollouts an earlier run of this output recorded as failed", false)
+  .option("--drain-timeout-s <s>", "on SIGTERM/SIGINT, how long rollouts in flight may take to finish", seconds, 10)
+  .addHelpText("after", COLLECT_HELP)
   .option("-c, --config <file>", "mesh config to start in this process", DEFAULT_CONFIG)
-  .option("--url <url>", "use a running rollout service instead of starting the config")
+  .option("--url <url>", "use a running rollout service instead of starting the config (sends $GYM_TOKEN as bearer token when set; https:// or grpcs:// for TLS)")
+  .option("--ca <file>", "with --url over TLS: the CA certificate to trust (PEM; default the system's)")
+  .option("--cert <file>", "with --url over mutual TLS: the client certificate (PEM), with --key")
+  .option("--key <file>", "with --url over mutual TLS: the client certificate's key (PEM)")
   .action(
     async (opts: {
       input: string;
@@ -76,22 +91,31 @@ program
       concurrency: number;
       retryFailed: boolean;
       fresh: boolean;
+      drainTimeoutS: number;
       config: string;
       url?: string;
+      ca?: string;
+      cert?: string;
+      key?: string;
     }) => {
       // Per-rollout logs would drown the summary; warnings still show.
       setDefaultLogLevel("warn");
+      const stop = collectStop(opts.drainTimeoutS);
+      // Nothing starts (and nothing is written) for an input that is not there.
+      checkInput(opts.input);
       let mesh: RunningMesh | undefined;
       let client: Client<typeof RolloutService>;
       let remote: GymClient | undefined;
       if (opts.url) {
         // A running mesh: the same client the package exports (a bad URL is a usage error).
         try {
-          remote = createGymClient(opts.url);
+          remote = createGymClient(opts.url, remoteOptions(opts));
         } catch (err) {
           throw new UsageError(`--url: ${(err as Error).message}`);
         }
         client = remote.rollout;
+        // Reachable, and the rollout service, before any file is made.
+        await probeRollout(remote);
       } else {
         mesh = await startFromConfig(opts.config);
         const rollout = mesh.instances.find((i) => i.kind === "rollout");
@@ -99,32 +123,14 @@ program
         // The mesh runs in this process: collect through the in-process transport.
         client = createClient(RolloutService, rollout.server.localTransport);
       }
+      let code: number;
       try {
-        const summary = await collectFile({
-          client,
-          agent: opts.agent,
-          input: opts.input,
-          output: opts.output,
-          numRepeats: opts.numRepeats,
-          numRepeatsAddSeed: opts.numRepeatsAddSeed,
-          limit: opts.limit,
-          concurrency: opts.concurrency,
-          retryFailed: opts.retryFailed,
-          fresh: opts.fresh,
-        });
-        console.log(
-          `${summary.rollouts} rollouts, mean reward ${summary.meanReward.toFixed(4)}, ` +
-            `${summary.failures} failed, ${(summary.elapsedMs / 1000).toFixed(2)} s` +
-            (summary.resumed ? ` (${summary.resumed} already done, skipped)` : ""),
-        );
-        console.log(`\n${metricsTable(summary.metrics)}\n`);
-        console.log(`rollouts: ${summary.files.output}`);
-        if (summary.failures > 0) console.log(`failures: ${summary.files.failures}`);
-        console.log(`metrics:  ${summary.files.metrics}`);
+        code = await runCollect(client, opts, stop);
       } finally {
         remote?.close();
-        await mesh?.close();
+        await closeWithin(mesh && (() => mesh.close()));
       }
+      if (code !== 0) process.exit(code);
     },
   );
 
@@ -189,6 +195,6 @@ program
 program.parseAsync().catch((err: Error) => {
   // Expected failures (bad config, bad files) read as one line; bugs keep their stack.
   const expected = err instanceof ConfigError || err instanceof UsageError;
-  console.error(`gym: ${expected ? err.message : (err.stack ?? err.message)}`);
+  console.error(`gym: ${expected ? err.message.replace(/\s*\n\s*/g, " ") : (err.stack ?? err.message)}`);
   process.exit(expected ? 2 : 1);
 });

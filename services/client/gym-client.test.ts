@@ -145,12 +145,13 @@ describe("gym collect --url (the CLI uses this client)", () => {
 
 describe("errors", () => {
   it("refuses a URL that is not an instance's, saying what is wanted", () => {
-    for (const bad of ["localhost:8080", "ftp://h:1", "grpc://127.0.0.1", "http://h:1/some/path", "", "grpcs://h:1"]) {
+    for (const bad of ["localhost:8080", "ftp://h:1", "grpc://127.0.0.1", "http://h:1/some/path", "", "grpcs://h"]) {
       expect(() => createGymClient(bad), bad).toThrow(BadUrlError);
     }
     expect(() => createGymClient("localhost:8080")).toThrow(/bad URL "localhost:8080": .*want http:\/\/HOST:PORT or grpc:\/\/HOST:PORT/);
-    expect(() => createGymClient("grpcs://h:1")).toThrow(/for TLS use https:\/\//);
-    expect(() => createGymClient("http://h:1", { tls: { ca: "x" } })).toThrow(/TLS options need an https:\/\/ URL/);
+    expect(() => createGymClient("grpcs://h")).toThrow(/grpcs:\/\/ needs a port/);
+    expect(() => createGymClient("http://h:1", { tls: { ca: "x" } })).toThrow(/TLS options need an https:\/\/ or grpcs:\/\/ URL/);
+    expect(() => createGymClient("grpc://h:1", { tls: { ca: "x" } })).toThrow(/TLS options need an https:\/\/ or grpcs:\/\/ URL/);
     expect(() => createGymClient("http://h:1", { token: "a\nb" })).toThrow(TypeError);
   });
 

@@ -70,8 +70,8 @@ const CHECK = "/grpc.health.v1.Health/Check";
 /**
  * Typed clients of the services at one instance URL, as `gym serve` prints
  * them: `http://host:port` (the main port: gRPC over HTTP/2 with connect),
- * `grpc://host:port` (the grpc-js port, cheaper) or `https://host[:port]`
- * (TLS; `tls` for a CA and a client certificate). Throws a BadUrlError for a
+ * `grpc://host:port` (the grpc-js port, cheaper), or with TLS `https://host[:port]`
+ * and `grpcs://host:port` (`tls` for a CA and a client certificate). Throws a BadUrlError for a
  * URL that is none of them. Nothing connects until the first call.
  */
 export function createGymClient(url: string, options: GymClientOptions = {}): GymClient {

@@ -1,10 +1,12 @@
 // The transport of a GymClient: the URL's scheme picks it, as mesh/clients.ts
 // does for the mesh's own calls (`grpc://` the instance's grpc-js port,
-// `http(s)://` its main port through connect's gRPC transport), plus what a
+// `grpcs://` the same with TLS, `http(s)://` its main port through connect's
+// gRPC transport), plus what a
 // client from outside needs: a bearer token and other interceptors, TLS with
 // a CA and a client certificate (mTLS), a default deadline, and close().
 import * as net from "node:net";
 import * as tls from "node:tls";
+import * as grpc from "@grpc/grpc-js";
 import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape } from "@bufbuild/protobuf";
 import { createContextValues, type ContextValues, type Interceptor, type Transport } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
@@ -15,7 +17,7 @@ import { H2_SESSION_MEMORY_MB } from "../mesh/http2-limits.js";
 /** PEM text (a string or its bytes). */
 export type Pem = string | Uint8Array;
 
-/** TLS settings for an `https://` URL. */
+/** TLS settings for an `https://` or `grpcs://` URL. */
 export interface TlsOptions {
   /** CA certificate(s) to trust for the server's certificate instead of the system's roots. */
   ca?: Pem | Pem[];
@@ -31,7 +33,7 @@ export interface TlsOptions {
 export interface TransportOptions {
   /** Sent as `authorization: Bearer TOKEN` on every call (in clear text over http:// and grpc://). */
   token?: string;
-  /** TLS settings; need an https:// URL. */
+  /** TLS settings; need an https:// or grpcs:// URL. */
   tls?: TlsOptions;
   /** Default deadline of every call, in milliseconds (a call's own `timeoutMs` wins). None when absent. */
   timeoutMs?: number;
@@ -58,10 +60,10 @@ export class BadUrlError extends TypeError {
   }
 }
 
-const WANT = "want http://HOST:PORT or grpc://HOST:PORT (as `gym serve` prints them) or https://HOST[:PORT]";
+const WANT = "want http://HOST:PORT or grpc://HOST:PORT (as `gym serve` prints them; https:// and grpcs:// with TLS) or https://HOST[:PORT]";
 
 interface Target {
-  scheme: "http" | "https" | "grpc";
+  scheme: "http" | "https" | "grpc" | "grpcs";
   url: URL;
 }
 
@@ -74,15 +76,14 @@ export function parseUrl(raw: string): Target {
     throw new BadUrlError(raw, WANT);
   }
   const scheme = url.protocol.replace(/:$/, "");
-  if (scheme !== "http" && scheme !== "https" && scheme !== "grpc") {
-    const hint = scheme === "grpcs" ? " (for TLS use https://)" : "";
-    throw new BadUrlError(raw, `unsupported scheme ${scheme}://${hint}; ${WANT}`);
+  if (scheme !== "http" && scheme !== "https" && scheme !== "grpc" && scheme !== "grpcs") {
+    throw new BadUrlError(raw, `unsupported scheme ${scheme}://; ${WANT}`);
   }
   if (url.hostname === "") throw new BadUrlError(raw, `no host; ${WANT}`);
   if ((url.pathname !== "" && url.pathname !== "/") || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
     throw new BadUrlError(raw, `want only a scheme, a host and a port (no path, query or user); ${WANT}`);
   }
-  if (scheme === "grpc" && url.port === "") throw new BadUrlError(raw, `grpc:// needs a port; ${WANT}`);
+  if ((scheme === "grpc" || scheme === "grpcs") && url.port === "") throw new BadUrlError(raw, `${scheme}:// needs a port; ${WANT}`);
   return { scheme, url };
 }
 
@@ -97,16 +98,16 @@ export function bearerToken(token: string): Interceptor {
 
 export function createClientTransport(rawUrl: string, options: TransportOptions = {}): ClientTransport {
   const { scheme, url } = parseUrl(rawUrl);
-  if (options.tls && scheme !== "https") throw new BadUrlError(rawUrl, "TLS options need an https:// URL");
+  if (options.tls && scheme !== "https" && scheme !== "grpcs") throw new BadUrlError(rawUrl, "TLS options need an https:// or grpcs:// URL");
   if (options.token !== undefined && (typeof options.token !== "string" || options.token === "" || /[\r\n]/.test(options.token))) {
     throw new TypeError("gym-mesh: token must be a non-empty string on one line");
   }
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new RangeError("gym-mesh: timeoutMs must be more than 0");
   const interceptors = [...(options.token ? [bearerToken(options.token)] : []), ...(options.interceptors ?? [])];
 
-  if (scheme === "grpc") {
+  if (scheme === "grpc" || scheme === "grpcs") {
     // grpc-js's target is host:port (an IPv6 host keeps its brackets).
-    const base = createGrpcJsTransport(url.host);
+    const base = createGrpcJsTransport(url.host, scheme === "grpcs" ? grpcJsTls(options.tls ?? {}) : {});
     return { url: rawUrl, transport: withInterceptors(base, `http://${url.host}`, interceptors, options.timeoutMs), close: () => {} };
   }
 
@@ -142,6 +143,20 @@ function tlsConnect(options: TlsOptions) {
     socket.setNoDelay(true);
     return socket;
   };
+}
+
+/** grpc-js's TLS for a grpcs:// URL: the same settings as tlsConnect's. */
+function grpcJsTls(options: TlsOptions): { credentials: grpc.ChannelCredentials; channelOptions: grpc.ChannelOptions } {
+  const asBuffer = (p: Pem) => Buffer.from(p);
+  const ca = options.ca === undefined ? null : Buffer.concat((Array.isArray(options.ca) ? options.ca : [options.ca]).map(asBuffer));
+  const credentials = grpc.credentials.createSsl(
+    ca,
+    options.key === undefined ? null : asBuffer(options.key),
+    options.cert === undefined ? null : asBuffer(options.cert),
+    options.rejectUnauthorized === false ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {},
+  );
+  const channelOptions = options.serverName ? { "grpc.ssl_target_name_override": options.serverName, "grpc.default_authority": options.serverName } : {};
+  return { credentials, channelOptions };
 }
 
 const hostOf = (authority: URL) => authority.hostname.replace(/^\[(.*)\]$/, "$1");

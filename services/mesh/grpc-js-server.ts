@@ -1,13 +1,20 @@
 // Serves the same connect-style service implementations the connect router
 // serves, on a grpc-js server: plain gRPC over h2c at roughly a third of
 // connect-node's CPU per call. The mesh's own services call each other here.
+// The port's listener is ours, guarded as the main port's (connection caps, a
+// deadline for first bytes); grpc-js gets each connection from it.
+import * as net from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { serverAuth, type MeshSecurity } from "./auth.js";
 import { codeName } from "./codes.js";
+import { guardListener } from "./connection-guard.js";
 import { GRPC_JS_OPTIONS, headersFromMetadata, metadataFromHeaders, serviceDefinition } from "./grpc-js-definitions.js";
 import { handlerContext } from "./handler-context.js";
+import { DEFAULT_LIMITS, type Limits } from "./kind.js";
 import type { ServerMetrics } from "./metrics.js";
+import { grpcJsServerCredentials } from "./tls.js";
 
 /** A service and its implementation (methods it leaves out answer UNIMPLEMENTED). */
 export interface ServiceWithImpl {
@@ -28,8 +35,18 @@ export async function serveGrpcJs(options: {
   port: number;
   services: ServiceWithImpl[];
   metrics: ServerMetrics;
+  /** The bearer token checked on every call but health, and TLS (mutual with a CA). */
+  security?: MeshSecurity;
+  /** Message size, connections, idle and keepalive (mesh/kind.ts `limits`); the defaults when absent. */
+  limits?: Limits;
+  /** The instance's name, for logs. */
+  name?: string;
 }): Promise<GrpcJsServer> {
-  const server = new grpc.Server(GRPC_JS_OPTIONS);
+  const auth = serverAuth(options.security);
+  const refused = (service: string, method: string) => options.metrics.observe(service, method)(codeName(Code.Unauthenticated));
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const serverOptions = { ...GRPC_JS_OPTIONS, ...limitOptions(limits) };
+  const server = new grpc.Server(auth ? { ...serverOptions, interceptors: [auth.grpcJs(refused)] } : serverOptions);
   for (const { service, impl } of options.services) {
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const method of service.methods) {
@@ -38,24 +55,48 @@ export async function serveGrpcJs(options: {
     }
     server.addService(serviceDefinition(service), handlers);
   }
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
-  );
+  const injector = server.createConnectionInjector(grpcJsServerCredentials(options.security?.tls));
+  const sockets = new Set<net.Socket>();
+  const listener = net.createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    injector.injectConnection(socket);
+  });
+  guardListener(listener, limits, `${options.name ?? "grpc-js"} grpc-js port`);
+  const port = await new Promise<number>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen({ host: options.host, port: options.port, backlog: 65_535 }, () => resolve((listener.address() as net.AddressInfo).port));
+  });
   return {
     port,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
+        listener.close();
+        const done = () => {
+          for (const socket of sockets) socket.destroy(); // connections that never became a session
+          resolve();
+        };
         const cut = setTimeout(() => {
           server.forceShutdown();
-          resolve();
+          done();
         }, graceMs);
         cut.unref();
         server.tryShutdown(() => {
           clearTimeout(cut);
-          resolve();
+          done();
         });
       }),
+  };
+}
+
+/** grpc-js's names for the limits it enforces itself (the message size after decompression too). */
+function limitOptions(limits: Limits): grpc.ServerOptions {
+  return {
+    "grpc.max_receive_message_length": limits.max_message_bytes,
+    ...(limits.http2_idle_timeout_s > 0 ? { "grpc.max_connection_idle_ms": limits.http2_idle_timeout_s * 1000 } : {}),
+    ...(limits.keepalive_time_s > 0
+      ? { "grpc.keepalive_time_ms": limits.keepalive_time_s * 1000, "grpc.keepalive_timeout_ms": limits.keepalive_timeout_s * 1000 }
+      : {}),
   };
 }
 

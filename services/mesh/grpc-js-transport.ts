@@ -19,9 +19,19 @@ const CHANNEL_OPTIONS = {
   "grpc.enable_retries": 0,
 };
 
+export interface GrpcJsTransportOptions {
+  /** TLS (grpcs://); clear text when absent. */
+  credentials?: grpc.ChannelCredentials;
+  /** More channel options (e.g. `grpc.ssl_target_name_override`). */
+  channelOptions?: grpc.ChannelOptions;
+  /** Sent as the `authorization` metadata of every call (the mesh's bearer token). */
+  authorization?: string;
+}
+
 /** `target` is grpc-js's: `host:port` or `dns:host:port`. */
-export function createGrpcJsTransport(target: string): Transport {
-  const client = new grpc.Client(target, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+export function createGrpcJsTransport(target: string, options: GrpcJsTransportOptions = {}): Transport {
+  const client = new grpc.Client(target, options.credentials ?? grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...options.channelOptions });
+  const { authorization } = options;
 
   return {
     unary(method, signal, timeoutMs, header, input) {
@@ -35,7 +45,7 @@ export function createGrpcJsTransport(target: string): Transport {
           def.requestSerialize,
           def.responseDeserialize,
           create(method.input, input),
-          callMetadata(header, timeoutMs),
+          callMetadata(header, timeoutMs, authorization),
           callOptions(timeoutMs),
           (err, message) => {
             signal?.removeEventListener("abort", onAbort);
@@ -51,7 +61,7 @@ export function createGrpcJsTransport(target: string): Transport {
     async stream(method, signal, timeoutMs, header, input) {
       if (signal?.aborted) throw abortError(signal);
       const def = methodDefinition(method);
-      const metadata = callMetadata(header, timeoutMs);
+      const metadata = callMetadata(header, timeoutMs, authorization);
       const options = callOptions(timeoutMs);
       let call: StreamingCall;
       let single: Promise<Message> | undefined;
@@ -157,8 +167,9 @@ async function onlyMessage(input: AsyncIterable<unknown>): Promise<never> {
  * restarting (a rolling deploy) is waited for, not reported UNAVAILABLE. A
  * call without one fails fast rather than wait forever.
  */
-function callMetadata(header: HeadersInit | undefined, timeoutMs: number | undefined): grpc.Metadata {
+function callMetadata(header: HeadersInit | undefined, timeoutMs: number | undefined, authorization?: string): grpc.Metadata {
   const metadata = metadataFromHeaders(header);
+  if (authorization) metadata.set("authorization", authorization);
   if (timeoutMs !== undefined && timeoutMs > 0) metadata.setOptions({ waitForReady: true });
   return metadata;
 }

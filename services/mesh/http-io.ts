@@ -3,13 +3,24 @@
 // server-sent-event answers, OpenAI-style errors, and gRPC codes as statuses.
 import type { JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { jsonTooDeep, tooDeepMessage } from "./json-depth.js";
+import { DEFAULT_LIMITS, type Limits } from "./kind.js";
 import type { HttpHandler } from "./serve.js";
 
 export type HttpRequest = Parameters<HttpHandler>[0];
 export type HttpResponse = Parameters<HttpHandler>[1];
 
-/** Larger bodies are refused (413): a conversation of this size is a mistake, not a request. */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+// The limits of the instance a request came to: serve() records them for its HTTP routes.
+const requestLimits = new WeakMap<HttpRequest, Limits>();
+
+export function setRequestLimits(req: HttpRequest, limits: Limits): void {
+  requestLimits.set(req, limits);
+}
+
+/** The `limits:` of the instance serving the request (the defaults outside serve()). */
+export function limitsOf(req: HttpRequest): Limits {
+  return requestLimits.get(req) ?? DEFAULT_LIMITS;
+}
 
 export class HttpError extends Error {
   constructor(
@@ -21,15 +32,26 @@ export class HttpError extends Error {
   }
 }
 
-export async function readJsonBody(req: HttpRequest, limit = MAX_BODY_BYTES): Promise<JsonValue> {
+/** JSON nested deeper than limits.max_json_depth (400, never a NeMo Gym 422). */
+export class JsonDepthError extends HttpError {}
+
+/**
+ * The JSON body: one larger than limits.max_message_bytes (or `limit`) is
+ * refused (413), one nested deeper than limits.max_json_depth too (400).
+ */
+export async function readJsonBody(req: HttpRequest, limit = limitsOf(req).max_message_bytes): Promise<JsonValue> {
+  const tooLarge = () => new HttpError(413, `request body larger than ${limit} bytes (limits.max_message_bytes)`);
+  if (Number(req.headers["content-length"]) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new HttpError(413, `request body larger than ${limit} bytes`);
+    if (size > limit) throw tooLarge();
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString("utf8");
+  const maxDepth = limitsOf(req).max_json_depth;
+  if (jsonTooDeep(text, maxDepth)) throw new JsonDepthError(400, tooDeepMessage("the request body", maxDepth));
   try {
     return JSON.parse(text) as JsonValue;
   } catch (err) {

@@ -19,9 +19,19 @@ export function setQuiet(value: boolean): void {
   threshold = value ? "off" : (fromEnv ?? "info");
 }
 
+// Secrets cut out of every line, in case one slips into a message (the mesh's bearer token).
+const secrets = new Set<string>();
+
+/** Every later log line shows "[redacted]" where this secret (or its JSON-escaped form) would be. */
+export function hideInLogs(secret: string): void {
+  if (secret.length >= 8) secrets.add(secret).add(JSON.stringify(secret).slice(1, -1));
+}
+
 function write(level: LogLevel, event: string, fields: LogFields): void {
   if (LEVELS.indexOf(level) < LEVELS.indexOf(threshold)) return;
-  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }) + "\n");
+  let line = JSON.stringify({ time: new Date().toISOString(), level, event, ...fields });
+  for (const secret of secrets) if (line.includes(secret)) line = line.split(secret).join("[redacted]");
+  process.stderr.write(line + "\n");
 }
 
 export const log = {

@@ -19,6 +19,12 @@ import { reflectionImpls } from "./reflection.js";
 import { errorBoundary } from "./error-boundary.js";
 import { log } from "./log.js";
 import { ServerMetrics } from "./metrics.js";
+import { serverAuth, type MeshSecurity } from "./auth.js";
+import { firstBytesDeadline, guardListener, guardSession } from "./connection-guard.js";
+import { setRequestLimits } from "./http-io.js";
+import { DEFAULT_LIMITS, type Limits } from "./kind.js";
+import { answerUnknownRpc, checkConnectRequests, connectUndecodable } from "./protocol-errors.js";
+import { tlsListener } from "./tls.js";
 
 // The HTTP/2 connection preface starts with these bytes; no HTTP/1 method does.
 const H2_PREFACE_START = Buffer.from("PRI ");
@@ -49,13 +55,17 @@ export interface ServeOptions {
   gauges?: { rolloutsInFlight?: () => number; sessionsOpen?: () => number };
   /** How long SIGTERM-style shutdown waits for in-flight calls before cutting them. */
   drainTimeoutMs?: number;
+  /** A bearer token on every call but health (and public /metrics), TLS on both ports (mesh/auth.ts, mesh/tls.ts). */
+  security?: MeshSecurity;
+  /** Message sizes, JSON depth, connections (mesh/kind.ts `limits`); the defaults when absent. */
+  limits?: Limits;
 }
 
 export interface RunningServer {
   name: string;
   url: string;
   port: number;
-  /** `grpc://host:port` of the grpc-js port, when there is one. */
+  /** `grpc://host:port` of the grpc-js port (`grpcs://` with TLS), when there is one. */
   grpcUrl?: string;
   /** Calls this instance's services from the same process, with no network hop. */
   localTransport: Transport;
@@ -75,11 +85,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     hosted(Health, healthImpl(health)),
     ...reflectionImpls(options.services.map((s) => s.service)).map(({ service, impl }) => hosted(service, impl as never)),
   ];
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const routes = (router: ConnectRouter) => {
     for (const { service, impl } of all) router.service(service, impl as never);
+    checkConnectRequests(router, limits.max_json_depth);
   };
   const metrics = new ServerMetrics(options.name, options.gauges);
+  const auth = serverAuth(options.security);
   const fallback: HttpHandler = (req, res) => {
+    if (auth && !auth.http(req, res)) return;
     if (req.method === "GET" && req.url === "/metrics") {
       metrics.registry.metrics().then(
         (text) => {
@@ -93,6 +107,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       );
       return;
     }
+    // A method no service here has: UNIMPLEMENTED for gRPC and Connect callers.
+    if (answerUnknownRpc(req, res, options.name)) return;
+    setRequestLimits(req, limits);
     if (options.fallback) return options.fallback(req, res);
     res.writeHead(404, { "content-type": "text/plain" });
     res.end(`no route ${req.method} ${req.url}\n`);
@@ -100,7 +117,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const adapter = connectNodeAdapter({
     routes,
     fallback,
-    interceptors: [metrics.interceptor(), errorBoundary],
+    interceptors: [metrics.interceptor(), ...(auth ? [auth.connect] : []), errorBoundary, connectUndecodable],
+    // Each request message, counted after decompression (RESOURCE_EXHAUSTED past it).
+    readMaxBytes: limits.max_message_bytes,
     // Compressed requests are still accepted, but answers go out plain: between
     // services on one network, gzip costs more CPU than the bytes it saves.
     compressMinBytes: Number.MAX_SAFE_INTEGER,
@@ -115,19 +134,37 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       inFlight--;
       if (inFlight === 0) drained?.();
     });
+    // An answer complete before the request was read (a message too large, an
+    // early error): end the HTTP/2 stream with RST_STREAM NO_ERROR, as gRPC
+    // servers do, or it stays half-open while the caller waits to send the rest.
+    // 'wantTrailers' comes once the answer is written; its trailers are queued in
+    // it, before the reset that destroy() sends.
+    if ("stream" in res) {
+      const stream = res.stream;
+      stream.once("wantTrailers", () => setImmediate(() => !stream.closed && !stream.readableEnded && stream.destroy()));
+    }
     (adapter as (rq: typeof req, rs: typeof res) => void)(req, res);
   };
 
-  const h1 = http.createServer(handler);
+  const headersTimeout = limits.headers_timeout_s * 1000;
+  const h1 = http.createServer(
+    // Node checks these timeouts every connectionsCheckingInterval (30 s by default).
+    { headersTimeout, requestTimeout: Math.max(300_000, headersTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(100, headersTimeout / 4)) },
+    handler,
+  );
   // Peers keep pools of idle connections (an upstream model pool, a load balancer): Node's
   // 5 s keep-alive closes them under the peer's feet, and a request sent at that moment fails.
   h1.keepAliveTimeout = 65_000;
+  // h1 never listens (the sniffer hands it its connections): 'listening' starts
+  // Node's connection tracking, which enforces the timeouts above.
+  h1.emit("listening");
   // One HTTP/2 connection per peer carries all its calls: let a session hold
   // many thousands of streams (Node's default 10 MB answers ENHANCE_YOUR_CALM).
   const h2 = http2.createServer({ maxSessionMemory: H2_SESSION_MEMORY_MB }, handler);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
+    guardSession(session, limits);
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
@@ -135,10 +172,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   // One port for both protocols: look at the first bytes of each connection.
   // noDelay: a gRPC answer goes out as several small writes (headers, data,
   // trailers); with Nagle's algorithm on, each waits for the peer's delayed ACK.
-  const tcp = net.createServer({ noDelay: true }, (socket) => {
+  const sniff = (socket: net.Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
+    const firstBytesCame = firstBytesDeadline(socket, limits);
     socket.once("data", (first: Buffer) => {
+      firstBytesCame();
       socket.pause();
       socket.unshift(first);
       const n = Math.min(first.length, H2_PREFACE_START.length);
@@ -151,7 +190,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         socket.resume();
       }
     });
-  });
+  };
+  // Under TLS, the sniffer reads each connection decrypted.
+  const tls = options.security?.tls;
+  const tcp = tls ? tlsListener(tls, options.name, sniff) : net.createServer({ noDelay: true }, sniff);
+  guardListener(tcp, limits, `${options.name} main port`);
 
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
@@ -160,17 +203,17 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     tcp.listen({ port: options.port ?? 0, host, backlog: 65_535 }, () => resolve());
   });
   const port = (tcp.address() as AddressInfo).port;
-  const url = `http://${host}:${port}`;
+  const url = `${tls ? "https" : "http"}://${host}:${port}`;
   let grpcJs: GrpcJsServer | undefined;
   if (options.grpcPort !== undefined) {
     try {
-      grpcJs = await serveGrpcJs({ host, port: options.grpcPort, services: all, metrics });
+      grpcJs = await serveGrpcJs({ host, port: options.grpcPort, services: all, metrics, security: options.security, limits, name: options.name });
     } catch (err) {
       tcp.close();
       throw err;
     }
   }
-  const grpcUrl = grpcJs && `grpc://${host.includes(":") ? `[${host}]` : host}:${grpcJs.port}`;
+  const grpcUrl = grpcJs && `${tls ? "grpcs" : "grpc"}://${host.includes(":") ? `[${host}]` : host}:${grpcJs.port}`;
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -189,6 +232,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       }
       await grpcJsClosed;
       for (const socket of sockets) socket.destroy();
+      h1.close(); // stops the connection tracking's timer
       log.info("server_closed", { instance: options.name });
     })());
 

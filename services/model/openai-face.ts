@@ -47,6 +47,11 @@ async function route(backend: ModelBackend, req: HttpRequest, res: HttpResponse)
     if (req.method !== "POST" || (path !== "/v1/responses" && path !== "/v1/chat/completions")) {
       throw new HttpError(404, `${backend.name}: no route ${req.method} ${path} (this is a model instance: POST /v1/responses, POST /v1/chat/completions, GET /v1/models)`, "not_found_error");
     }
+    const type = headerOf(req, "content-type");
+    // JSON only (absent is taken as JSON): a form or text body is the wrong API, not a bad request.
+    if (type !== undefined && !/^application\/([\w.+-]*\+)?json\s*(;|$)/i.test(type)) {
+      throw new HttpError(415, `${backend.name}: content-type ${type} is not supported: send application/json`);
+    }
     const body = await readJsonBody(req);
     if (!isObject(body)) throw new HttpError(400, "request body must be a JSON object");
     const options: GenerateOptions = { signal: controller.signal, requestId };

@@ -2,16 +2,16 @@
 // error shape (`{"detail": ...}`), 422 for a body that does not validate,
 // and the session cookie.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { HttpError, readJsonBody, sendJson, statusForCode, type HttpRequest, type HttpResponse } from "../mesh/http-io.js";
+import { HttpError, JsonDepthError, readJsonBody, sendJson, statusForCode, type HttpRequest, type HttpResponse } from "../mesh/http-io.js";
 
 export { HttpError, sendJson, type HttpRequest as Req, type HttpResponse as Res };
 
-/** The JSON body; one that is not JSON is FastAPI's 422. */
+/** The JSON body; one that is not JSON is FastAPI's 422 (over-deep JSON stays 400, too large 413). */
 export async function readJson(req: HttpRequest): Promise<unknown> {
   try {
     return await readJsonBody(req);
   } catch (err) {
-    if (err instanceof HttpError && err.status === 400) throw new HttpError(422, err.message);
+    if (err instanceof HttpError && err.status === 400 && !(err instanceof JsonDepthError)) throw new HttpError(422, err.message);
     throw err;
   }
 }
@@ -22,15 +22,23 @@ export function send(res: HttpResponse, status: number, body: string, headers: R
   res.end(body);
 }
 
-/** Cookie values of a request, by name. */
+/** Cookie values of a request, by name; a value with bad %-encoding is 400. */
 export function cookies(req: HttpRequest): Map<string, string> {
   const out = new Map<string, string>();
   const header = req.headers.cookie;
   for (const part of (Array.isArray(header) ? header.join(";") : (header ?? "")).split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0) out.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+    if (eq > 0) out.set(part.slice(0, eq).trim(), decodeCookie(part.slice(0, eq).trim(), part.slice(eq + 1).trim()));
   }
   return out;
+}
+
+function decodeCookie(name: string, value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new HttpError(400, `cookie ${name}: malformed %-encoding`);
+  }
 }
 
 /** A failed RPC as the HTTP error FastAPI would give the same mistake (422 for invalid input). */

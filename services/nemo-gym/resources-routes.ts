@@ -12,13 +12,22 @@ export function nemoGymResourcesRoutes(resources: Client<typeof ResourcesService
   const cookieName = `gym_session_${instance}`;
   const setCookie = (sessionId: string) => ({ "set-cookie": `${cookieName}=${encodeURIComponent(sessionId)}; Path=/; HttpOnly; SameSite=Lax` });
 
-  /** The request's session; NeMo Gym makes one for any request without, so do we. */
+  /** The request's session; NeMo Gym makes one for any request without, so do we (closed after the request). */
   const sessionOf = async (req: Req, row?: JsonObject): Promise<{ sessionId: string; isNew: boolean }> => {
     const known = cookies(req).get(cookieName);
     if (known) return { sessionId: known, isNew: false };
     const task = row && "responses_create_params" in row ? taskFromJson(row) : undefined;
     const { sessionId } = await resources.seedSession({ task });
     return { sessionId, isNew: true };
+  };
+
+  /** Runs a call in the session; one opened for this request alone (no cookie) is closed after it, failed or not. */
+  const closingNew = async <T>(isNew: boolean, sessionId: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } finally {
+      if (isNew) await resources.closeSession({ sessionId }).catch(() => undefined);
+    }
   };
 
   return route(async (req: Req, res: Res) => {
@@ -36,9 +45,12 @@ export function nemoGymResourcesRoutes(resources: Client<typeof ResourcesService
         case "verify": {
           const row = asObject(body);
           const { sessionId, isNew } = await sessionOf(req, row);
-          const { verdict } = await resources.verify({ sessionId, task: taskFromJson(row), response: responseFromJson(row.response) });
+          // A session opened for this call alone is closed after it, whatever the outcome: no cookie can name it again.
+          const { verdict } = await closingNew(isNew, sessionId, () =>
+            resources.verify({ sessionId, task: taskFromJson(row), response: responseFromJson(row.response) }),
+          );
           const reply = { ...row, response: responseToJson(responseFromJson(row.response)), reward: verdict?.reward ?? 0, ...verdictFields(verdict) };
-          return sendJson(res, 200, reply, isNew ? setCookie(sessionId) : {});
+          return sendJson(res, 200, reply);
         }
         case "close_session": {
           const sessionId = cookies(req).get(cookieName);
@@ -49,8 +61,8 @@ export function nemoGymResourcesRoutes(resources: Client<typeof ResourcesService
           // A tool call: the body is the arguments; the reply body is the tool's output.
           if (!/^[A-Za-z0-9_.-]+$/.test(path)) throw new HttpError(404, "Not Found");
           const { sessionId, isNew } = await sessionOf(req);
-          const { output } = await resources.callTool({ sessionId, name: path, arguments: JSON.stringify(body) });
-          return send(res, 200, output, isNew ? setCookie(sessionId) : {});
+          const { output } = await closingNew(isNew, sessionId, () => resources.callTool({ sessionId, name: path, arguments: JSON.stringify(body) }));
+          return send(res, 200, output);
         }
       }
     } catch (err) {

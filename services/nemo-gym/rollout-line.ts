@@ -7,6 +7,8 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Rollout, Task } from "../../gen/gymmesh/v1/task_pb.js";
+import { jsonTooDeep, tooDeepMessage } from "../mesh/json-depth.js";
+import { DEFAULT_LIMITS } from "../mesh/kind.js";
 import { JsonShapeError, responseToJson, taskFromJson, verdictFields } from "../openai/responses-json.js";
 
 export interface LineIds {
@@ -35,8 +37,9 @@ export function rolloutLine(row: JsonObject, rollout: Rollout, ids: LineIds = {}
   };
 }
 
-/** A dataset line sent as JSON text: the row object and its task; INVALID_ARGUMENT says what is wrong. */
-export function rowFromJsonText(text: string): { row: JsonObject; task: Task } {
+/** A dataset line sent as JSON text: the row object and its task; INVALID_ARGUMENT says what is wrong (over-deep JSON too). */
+export function rowFromJsonText(text: string, maxDepth = DEFAULT_LIMITS.max_json_depth): { row: JsonObject; task: Task } {
+  if (jsonTooDeep(text, maxDepth)) throw new ConnectError(`row_json: ${tooDeepMessage("the row", maxDepth)}`, Code.InvalidArgument);
   let row: unknown;
   try {
     row = JSON.parse(text);

@@ -17,6 +17,10 @@ export interface HostOptions {
   settings?: unknown;
   /** A session unused this long is dropped. Default 30 minutes; 0 keeps sessions until closed. */
   idleTimeoutMs?: number;
+  /** Sessions (and episodes) open at once at most; more are RESOURCE_EXHAUSTED. None when absent. */
+  maxSessions?: number;
+  /** Bytes the open sessions' tasks may hold (serialized size); past it, RESOURCE_EXHAUSTED. None when absent. */
+  maxSessionBytes?: number;
   /** The clock, in milliseconds (tests pass their own). */
   now?: () => number;
 }
@@ -39,7 +43,10 @@ export interface ResourcesHost {
 }
 
 export function createResourcesHost(env: Environment<any>, options: HostOptions = {}): ResourcesHost {
-  const sessions = new SessionStore(env.name, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, options.now ?? Date.now);
+  const sessions = new SessionStore(env.name, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, options.now ?? Date.now, {
+    maxSessions: options.maxSessions,
+    maxBytes: options.maxSessionBytes,
+  });
   const tools = new Map(env.tools.map((t) => [t.name, t]));
   const toolDefs = env.tools.map((t) =>
     create(FunctionToolSchema, {
@@ -57,7 +64,8 @@ export function createResourcesHost(env: Environment<any>, options: HostOptions 
   const resources: ServiceImpl<typeof ResourcesService> = {
     async seedSession(req) {
       const task = req.task ?? create(TaskSchema);
-      return { sessionId: sessions.open(task, await newState(task)) };
+      const bytes = sessions.admit(task); // refused before its state is made
+      return { sessionId: sessions.open(task, await newState(task), bytes) };
     },
 
     listTools() {
@@ -93,8 +101,9 @@ export function createResourcesHost(env: Environment<any>, options: HostOptions 
     async reset(req) {
       if (!gymnasium) throw notMultiTurn(env.name, "Reset");
       const task = req.task ?? create(TaskSchema);
+      const bytes = sessions.admit(task);
       const state = await newState(task);
-      const episodeId = sessions.open(task, state);
+      const episodeId = sessions.open(task, state, bytes);
       try {
         const result = (await guard(`${env.name}: reset failed`, () => env.reset?.({ task, state, settings }))) ?? {};
         return { episodeId, observation: result.observation, infoJson: JSON.stringify(result.info ?? {}) };

@@ -21,6 +21,14 @@ export const ResourcesConfig = z.strictObject({
   settings: z.record(z.string(), z.unknown()).default({}),
   /** A session unused this long is dropped; 0 keeps sessions until closed. */
   session_idle_timeout_s: seconds().default(1800),
+  /** Sessions (and episodes) open at once at most; one more is RESOURCE_EXHAUSTED (NeMo Gym routes: 429) until some close or expire. */
+  max_sessions: z.number().int().positive().default(10_000),
+  /**
+   * Bytes the open sessions may hold, counted as their tasks' serialized
+   * size (the environment's own state is not counted); past it a new
+   * session is RESOURCE_EXHAUSTED. 1 GiB.
+   */
+  max_session_bytes: z.number().int().positive().default(1024 ** 3),
 });
 export type ResourcesConfig = z.infer<typeof ResourcesConfig>;
 
@@ -48,7 +56,12 @@ export function resourcesKind(environments: EnvironmentRegistry): InstanceKind<R
     },
     async start(c, ctx) {
       const env = environmentOf(c, ctx.name);
-      const host = createResourcesHost(env, { settings: c.settings, idleTimeoutMs: c.session_idle_timeout_s * 1000 });
+      const host = createResourcesHost(env, {
+        settings: c.settings,
+        idleTimeoutMs: c.session_idle_timeout_s * 1000,
+        maxSessions: c.max_sessions,
+        maxSessionBytes: c.max_session_bytes,
+      });
       const gauges = { sessionsOpen: host.openSessions };
       // A multi-turn environment speaks EpisodeService, the others ResourcesService (and NeMo Gym's HTTP routes).
       if (host.multiTurn) return serve({ ...ctx, services: [hosted(EpisodeService, host.episodes)], gauges });

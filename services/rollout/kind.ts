@@ -12,8 +12,14 @@ export const RolloutConfig = z.strictObject({
   kind: z.literal("rollout"),
   port,
   grpc_port,
-  /** The agent used for tasks that name none. */
+  /**
+   * The agent used for tasks that name none (no CollectRequest.agent, no
+   * agent_ref in the row). Absent: the config's only agent instance; with
+   * several, such a task fails with INVALID_ARGUMENT naming them.
+   */
   default_agent: z.string().min(1).optional(),
+  /** A CollectRequest's num_repeats above this fails its task with INVALID_ARGUMENT. */
+  max_repeats: z.number().int().positive().default(10_000),
   /** Rollouts in flight per Collect stream before it stops reading tasks. */
   max_in_flight: z.number().int().positive().default(4096),
   /** Deadline of one rollout, its retries included; past it the rollout fails with deadline_exceeded (0: none). */
@@ -40,6 +46,8 @@ export const rolloutKind = defineKind<RolloutConfig>({
     const { impl, rolloutsInFlight } = createRolloutHost({
       agents,
       defaultAgent: c.default_agent,
+      maxRepeats: c.max_repeats,
+      maxJsonDepth: ctx.limits?.max_json_depth,
       maxInFlight: c.max_in_flight,
       rolloutTimeoutMs: c.rollout_timeout_s * 1000,
       retry: { maxAttempts: c.max_attempts, baseMs: c.retry_base_s * 1000, maxMs: c.retry_max_s * 1000 },

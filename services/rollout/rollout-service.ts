@@ -17,7 +17,12 @@ import { taskToJson } from "../openai/responses-json.js";
 export interface RolloutDeps {
   /** Agent clients by instance name. */
   agents: Map<string, Client<typeof AgentService>>;
+  /** The agent of tasks that name none; absent, the only agent when there is one, else such tasks fail (INVALID_ARGUMENT). */
   defaultAgent?: string;
+  /** A request's num_repeats above this fails the task (INVALID_ARGUMENT). Default 10,000. */
+  maxRepeats?: number;
+  /** NeMo Gym rows in `row_json` nested deeper are INVALID_ARGUMENT (default: limits.max_json_depth's). */
+  maxJsonDepth?: number;
   /** Rollouts in flight per stream; the stream stops reading tasks at the cap. */
   maxInFlight: number;
   /** Deadline of one rollout, in milliseconds (0: none); retries included. */
@@ -31,6 +36,7 @@ export interface RolloutDeps {
 // session (its server restarted). The rollout runs again from a fresh session.
 const RETRIED = new Set([Code.Unavailable, Code.Aborted]);
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, baseMs: 500, maxMs: 8_000 };
+export const DEFAULT_MAX_REPEATS = 10_000;
 
 export function createRolloutService(deps: RolloutDeps): ServiceImpl<typeof RolloutService> {
   return createRolloutHost(deps).impl;
@@ -58,6 +64,7 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
       const runOne = async (req: CollectRequest, input: TaskInput, agentName: string, repeatIndex: number) => {
         try {
           if ("error" in input) throw input.error;
+          if (!agentName) throw noAgent(req, [...deps.agents.keys()]);
           const agent = deps.agents.get(agentName);
           if (!agent) {
             throw new ConnectError(`unknown agent "${agentName}" (agents: ${[...deps.agents.keys()].join(", ") || "none"})`, Code.NotFound);
@@ -97,11 +104,20 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
         slotFreed?.();
       };
       let allRead = false;
+      const maxRepeats = deps.maxRepeats ?? DEFAULT_MAX_REPEATS;
+      // A task naming no agent goes to the default one, else to the only one; with several, it fails (noAgent).
+      const fallbackAgent = deps.defaultAgent ?? (deps.agents.size === 1 ? [...deps.agents.keys()][0]! : "");
       const reader = (async () => {
         for await (const req of requests) {
-          const input = taskInput(req);
-          const agentName = req.agent || ("row" in input ? rowAgent(input.row) : undefined) || deps.defaultAgent || "";
-          for (let i = 0; i < Math.max(1, req.numRepeats); i++) {
+          let input = taskInput(req, deps.maxJsonDepth);
+          const agentName = req.agent || ("row" in input ? rowAgent(input.row) : undefined) || fallbackAgent;
+          let repeats = Math.max(1, req.numRepeats);
+          if (repeats > maxRepeats) {
+            // One result says why, not one per repeat asked for.
+            input = { error: new ConnectError(`task ${req.taskId}: num_repeats ${req.numRepeats} is above the rollout service's max_repeats (${maxRepeats})`, Code.InvalidArgument) };
+            repeats = 1;
+          }
+          for (let i = 0; i < repeats; i++) {
             while (inFlight >= deps.maxInFlight) await new Promise<void>((r) => (slotFreed = r));
             inFlight++;
             void runOne(req, input, agentName, req.firstRepeat + i);
@@ -140,19 +156,28 @@ function rolloutTimeoutMs(limitMs: number | undefined, streamLeftMs: number | un
 /** A request's task, read once for all its repeats: typed, or parsed from its NeMo Gym row (kept for output lines). */
 type TaskInput = { task: Task; row: JsonObject } | { error: ConnectError };
 
-function taskInput(req: CollectRequest): TaskInput {
+function taskInput(req: CollectRequest, maxJsonDepth: number | undefined): TaskInput {
   try {
     switch (req.input.case) {
       case "task":
         return { task: req.input.value, row: req.wantOutputLines ? taskToJson(req.input.value) : {} };
       case "rowJson":
-        return rowFromJsonText(req.input.value);
+        return rowFromJsonText(req.input.value, maxJsonDepth);
       default:
         throw new ConnectError(`task ${req.taskId}: a CollectRequest needs a task or a row_json`, Code.InvalidArgument);
     }
   } catch (err) {
     return { error: ConnectError.from(err) };
   }
+}
+
+/** A task that names no agent when the service has several and no default_agent: which one is a guess, so none is made. */
+function noAgent(req: CollectRequest, agents: string[]): ConnectError {
+  if (agents.length === 0) return new ConnectError(`task ${req.taskId}: no agent instance in the config`, Code.FailedPrecondition);
+  return new ConnectError(
+    `task ${req.taskId} names no agent (CollectRequest.agent, or agent_ref.name in its row) and the rollout service has no default_agent: name one of ${agents.join(", ")}`,
+    Code.InvalidArgument,
+  );
 }
 
 /** The absolute deadline (performance.now() ms) of `timeoutMs` from now, or undefined for none. */
