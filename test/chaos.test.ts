@@ -32,7 +32,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Each service on fixed ports, the others at their grpc:// addresses (the mock at its http:// one). */
-async function writeConfig(): Promise<{ file: string; rolloutUrl: string }> {
+async function writeConfig(): Promise<{ file: string; rolloutUrl: string; agentHttp: string }> {
   const ports = new Map<Service, { http: number; grpc: number }>();
   for (const s of SERVICES) ports.set(s, { http: await freePort(), grpc: await freePort() });
   const at = (s: Service) => ports.get(s)!;
@@ -70,7 +70,7 @@ ${SERVICES.filter((s) => s !== "mock_openai")
   .join("\n")}
 `,
   );
-  return { file, rolloutUrl: `grpc://127.0.0.1:${at("rollout").grpc}` };
+  return { file, rolloutUrl: `grpc://127.0.0.1:${at("rollout").grpc}`, agentHttp: `http://127.0.0.1:${at(AGENT).http}` };
 }
 
 /** Starts one service in its own process; resolves once it prints `ready`. */
@@ -94,10 +94,12 @@ function start(config: string, service: Service): Promise<void> {
   });
 }
 
+const exitCodes = new Map<Service, number | null>();
+
 /** Stops a service with a signal and waits (bounded) until it is gone. */
 async function stop(service: Service, signal: NodeJS.Signals): Promise<void> {
   const child = running.get(service)!;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once("exit", (code) => (exitCodes.set(service, code), resolve())));
   child.kill(signal);
   await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`${service} did not exit on ${signal}`)), 40_000))]);
   running.delete(service);
@@ -135,8 +137,9 @@ function pairsOf(file: string): string[] {
 describe("chaos: a split mesh rides out restarts of its services", () => {
   let file: string;
   let rolloutUrl: string;
+  let agentHttp: string;
   beforeAll(async () => {
-    ({ file, rolloutUrl } = await writeConfig());
+    ({ file, rolloutUrl, agentHttp } = await writeConfig());
     for (const s of SERVICES) await start(file, s);
   }, 120_000);
 
@@ -187,4 +190,36 @@ describe("chaos: a split mesh rides out restarts of its services", () => {
     },
     120_000,
   );
+
+  it(
+    "SIGTERM to the rollout service with a Collect stream open: it starts no new rollout, exits 0 well inside the grace period, and the collector resumes",
+    async () => {
+      const out = path.join(dir, "drained.jsonl");
+      const run = collect(rolloutUrl, out, 30); // 150 rollouts, 16 in flight
+      await pause(1_500);
+      const runsAtSignal = await agentRuns(agentHttp);
+      const signalled = performance.now();
+      await stop("rollout", "SIGTERM");
+      const exitedAfterMs = performance.now() - signalled;
+      const code = exitCodes.get("rollout");
+      // The open stream did not keep the process until the drain timeout (20 s) or the 30 s grace.
+      expect(code).toBe(0);
+      expect(exitedAfterMs).toBeLessThan(15_000);
+      // Only rollouts already in flight finished after the signal: none was started.
+      expect((await agentRuns(agentHttp)) - runsAtSignal).toBeLessThanOrEqual(16);
+      await start(file, "rollout");
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(0);
+      const pairs = pairsOf(out);
+      expect(pairs, failuresOf(path.join(dir, "drained_failures.jsonl"))).toHaveLength(150);
+      expect(new Set(pairs).size).toBe(150);
+    },
+    120_000,
+  );
 });
+
+/** AgentService.Run calls the agent has answered, from its /metrics. */
+async function agentRuns(agentHttp: string): Promise<number> {
+  const text = await (await fetch(`${agentHttp}/metrics`)).text();
+  return [...text.matchAll(/gym_rpc_requests_total\{[^}]*method="Run"[^}]*\} (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+}

@@ -115,6 +115,13 @@ export const limits = z
      * servers do. 0: any rate.
      */
     keepalive_min_interval_s: seconds().default(10),
+    /**
+     * SIGTERM: the instance reports NOT_SERVING, stops taking new calls (an
+     * open Collect stream stops reading tasks and ends with UNAVAILABLE once
+     * its rollouts in flight are answered) and gives in-flight calls this long
+     * before cutting them: below Kubernetes' 30 s grace period by default.
+     */
+    drain_timeout_s: seconds().default(20),
   })
   .prefault({});
 export type Limits = z.infer<typeof limits>;

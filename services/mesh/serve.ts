@@ -53,8 +53,10 @@ export interface ServeOptions {
   fallback?: HttpHandler;
   /** Read at each scrape of /metrics. */
   gauges?: { rolloutsInFlight?: () => number; sessionsOpen?: () => number };
-  /** How long SIGTERM-style shutdown waits for in-flight calls before cutting them. */
+  /** How long SIGTERM-style shutdown waits for in-flight calls before cutting them (default: limits.drain_timeout_s). */
   drainTimeoutMs?: number;
+  /** Called when shutdown starts, so long-lived calls (Collect streams) can wind down within the drain timeout. */
+  onDrain?: () => void;
   /** A bearer token on every call but health (and public /metrics), TLS on both ports (mesh/auth.ts, mesh/tls.ts). */
   security?: MeshSecurity;
   /** Message sizes, JSON depth, connections (mesh/kind.ts `limits`); the defaults when absent. */
@@ -219,10 +221,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const close = () =>
     (closing ??= (async () => {
       health.shutdown();
+      options.onDrain?.();
       tcp.close();
       for (const session of sessions) session.close(); // GOAWAY: no new streams
       h1.closeIdleConnections();
-      const timeout = options.drainTimeoutMs ?? 30_000;
+      const timeout = options.drainTimeoutMs ?? limits.drain_timeout_s * 1000;
       const grpcJsClosed = grpcJs?.close(timeout);
       if (inFlight > 0) {
         await new Promise<void>((resolve) => {

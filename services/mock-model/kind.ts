@@ -92,6 +92,6 @@ export const mockModelKind = defineKind<MockModelConfig>({
       unknown: c.replay?.unknown,
     });
     // A plain HTTP server: no gRPC services, so no grpc-js port.
-    return serve({ name: ctx.name, host: ctx.host, port: ctx.port, services: [], fallback: mock.handler });
+    return serve({ name: ctx.name, host: ctx.host, port: ctx.port, limits: ctx.limits, services: [], fallback: mock.handler });
   },
 });

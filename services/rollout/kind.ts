@@ -43,7 +43,7 @@ export const rolloutKind = defineKind<RolloutConfig>({
   references: (c) => (c.default_agent ? [{ field: "default_agent", name: c.default_agent, kinds: ["agent"] }] : []),
   start(c, ctx) {
     const agents = new Map<string, Client<typeof AgentService>>(ctx.instancesOf("agent").map((name) => [name, ctx.peer(AgentService, name)]));
-    const { impl, rolloutsInFlight } = createRolloutHost({
+    const { impl, rolloutsInFlight, drain } = createRolloutHost({
       agents,
       defaultAgent: c.default_agent,
       maxRepeats: c.max_repeats,
@@ -52,6 +52,6 @@ export const rolloutKind = defineKind<RolloutConfig>({
       rolloutTimeoutMs: c.rollout_timeout_s * 1000,
       retry: { maxAttempts: c.max_attempts, baseMs: c.retry_base_s * 1000, maxMs: c.retry_max_s * 1000 },
     });
-    return serve({ ...ctx, services: [hosted(RolloutService, impl)], gauges: { rolloutsInFlight } });
+    return serve({ ...ctx, services: [hosted(RolloutService, impl)], gauges: { rolloutsInFlight }, onDrain: drain });
   },
 });

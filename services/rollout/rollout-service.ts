@@ -43,7 +43,17 @@ export function createRolloutService(deps: RolloutDeps): ServiceImpl<typeof Roll
 }
 
 /** The service and a count of rollouts in flight over all its streams (for the rollouts_in_flight gauge). */
-export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof RolloutService>; rolloutsInFlight: () => number } {
+export interface RolloutHost {
+  impl: ServiceImpl<typeof RolloutService>;
+  /** Rollouts in flight over all streams (the rollouts_in_flight gauge). */
+  rolloutsInFlight: () => number;
+  /** Shutdown: every Collect stream stops reading tasks, finishes its rollouts in flight, then ends with UNAVAILABLE. */
+  drain: () => void;
+}
+
+export function createRolloutHost(deps: RolloutDeps): RolloutHost {
+  let startDrain!: () => void;
+  const draining = new Promise<void>((resolve) => (startDrain = resolve));
   let running = 0;
   const impl: ServiceImpl<typeof RolloutService> = {
     async *collect(requests, ctx): AsyncGenerator<CollectResponse> {
@@ -107,8 +117,22 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
       const maxRepeats = deps.maxRepeats ?? DEFAULT_MAX_REPEATS;
       // A task naming no agent goes to the default one, else to the only one; with several, it fails (noAgent).
       const fallbackAgent = deps.defaultAgent ?? (deps.agents.size === 1 ? [...deps.agents.keys()][0]! : "");
+      // On shutdown (drain) the stream stops reading tasks, delivers the
+      // results of the rollouts in flight, then ends with UNAVAILABLE: the
+      // client sends what was not answered again, to this service restarted
+      // or another replica.
+      let drained = false;
+      const stopped = draining.then(() => (drained = true));
+      const endStream = () => {
+        if (drained) results.fail(new ConnectError("the rollout service is shutting down: send the unanswered tasks again", Code.Unavailable));
+        else results.end();
+      };
       const reader = (async () => {
-        for await (const req of requests) {
+        const tasks = requests[Symbol.asyncIterator]();
+        for (;;) {
+          const next = await Promise.race([tasks.next(), stopped.then(() => undefined)]);
+          if (!next || next.done) break;
+          const req = next.value;
           let input = taskInput(req, deps.maxJsonDepth);
           const agentName = req.agent || ("row" in input ? rowAgent(input.row) : undefined) || fallbackAgent;
           let repeats = Math.max(1, req.numRepeats);
@@ -118,7 +142,9 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
             repeats = 1;
           }
           for (let i = 0; i < repeats; i++) {
-            while (inFlight >= deps.maxInFlight) await new Promise<void>((r) => (slotFreed = r));
+            while (inFlight >= deps.maxInFlight && !drained) await Promise.race([new Promise<void>((r) => (slotFreed = r)), stopped]);
+            // Repeats not started when the drain began are left to the client to send again.
+            if (drained) return;
             inFlight++;
             void runOne(req, input, agentName, req.firstRepeat + i);
           }
@@ -127,18 +153,18 @@ export function createRolloutHost(deps: RolloutDeps): { impl: ServiceImpl<typeof
       reader.then(
         () => {
           allRead = true;
-          if (inFlight === 0) results.end();
+          if (inFlight === 0) endStream();
         },
         (err) => results.fail(err),
       );
       for await (const result of results) {
         yield result;
         freeSlot();
-        if (allRead && inFlight === 0) results.end();
+        if (allRead && inFlight === 0) endStream();
       }
     },
   };
-  return { impl, rolloutsInFlight: () => running };
+  return { impl, rolloutsInFlight: () => running, drain: () => startDrain() };
 }
 
 /**
