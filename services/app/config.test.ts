@@ -188,3 +188,11 @@ describe("durations", () => {
     expect(ok.instances.mock).toMatchObject({ latency_s: 0.25 });
   });
 });
+
+describe("POLICY_* knobs", () => {
+  it.each(["default.yaml", "replay.yaml", "environments.yaml", "grpo.yaml"])("config/%s takes POLICY_TIMEOUT_S (seconds, default 600)", (name) => {
+    const file = path.join(path.dirname(DEFAULT_CONFIG), name);
+    expect(loadConfig(file, {}).instances.policy_model).toMatchObject({ timeout_s: 600 });
+    expect(loadConfig(file, { POLICY_TIMEOUT_S: "2.5" }).instances.policy_model).toMatchObject({ timeout_s: 2.5 });
+  });
+});
