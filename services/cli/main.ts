@@ -10,7 +10,7 @@ import { UsageError } from "../mesh/errors.js";
 import { setDefaultLogLevel } from "../mesh/log.js";
 import { startMesh, type RunningMesh } from "../app/start.js";
 import { checkInput } from "../collect/run-record.js";
-import { closeWithin, COLLECT_HELP, collectStop, probeRollout, runCollect, seconds } from "./collect-command.js";
+import { closeWithin, COLLECT_HELP, collectStop, probeRollout, runCollect, seconds, type CollectCliOptions } from "./collect-command.js";
 import { onStopSignals } from "./signals.js";
 import { checkDataFile } from "./check-data.js";
 import { describeAgentKinds, describeEnvironments } from "./envs.js";
@@ -81,23 +81,7 @@ program
   .option("--cert <file>", "with --url over mutual TLS: the client certificate (PEM), with --key")
   .option("--key <file>", "with --url over mutual TLS: the client certificate's key (PEM)")
   .action(
-    async (opts: {
-      input: string;
-      output: string;
-      agent?: string;
-      numRepeats: number;
-      numRepeatsAddSeed: boolean;
-      limit?: number;
-      concurrency: number;
-      retryFailed: boolean;
-      fresh: boolean;
-      drainTimeoutS: number;
-      config: string;
-      url?: string;
-      ca?: string;
-      cert?: string;
-      key?: string;
-    }) => {
+    async (opts: CollectCliOptions & { config: string; url?: string; ca?: string; cert?: string; key?: string }) => {
       // Per-rollout logs would drown the summary; warnings still show.
       setDefaultLogLevel("warn");
       const stop = collectStop(opts.drainTimeoutS);
