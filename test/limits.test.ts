@@ -374,6 +374,32 @@ describe("connections", () => {
   });
 });
 
+describe("keepalive enforcement spares connections with calls open", () => {
+  it("lets a client ping while a call is open (gRPC clients probe bandwidth with pings as data flows)", async () => {
+    const server = await serve({ name: "streaming", services: [], limits: limitsWith({ keepalive_min_interval_s: 10 }) });
+    const session = http2.connect(server.url);
+    session.on("error", () => undefined);
+    let goaway = false;
+    session.on("goaway", () => (goaway = true));
+    await new Promise<void>((r) => session.once("connect", () => r()));
+    // A Health.Watch stream stays open until the client ends it.
+    const watch = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Watch", "content-type": "application/grpc", te: "trailers" });
+    watch.on("error", () => undefined);
+    watch.end(Buffer.from([0, 0, 0, 0, 0]));
+    await new Promise<void>((r) => watch.once("response", () => r()));
+    for (let i = 0; i < 8; i++) {
+      await new Promise<void>((r) => {
+        if (!session.ping(() => r())) r();
+      });
+    }
+    expect(goaway).toBe(false);
+    expect(session.closed || session.destroyed).toBe(false);
+    watch.close();
+    session.close();
+    await server.close();
+  });
+});
+
 describe("a mesh from a config with limits", () => {
   let mesh: RunningMesh;
   const rows = fs

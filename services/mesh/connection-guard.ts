@@ -117,7 +117,9 @@ export function guardSession(session: http2.ServerHttp2Session, limits: Limits):
   if (minIntervalMs > 0) {
     session.on("ping", () => {
       const now = performance.now();
-      if (now - lastPing < minIntervalMs && ++strikes > MAX_PING_STRIKES && !session.destroyed) {
+      // Pings while calls are open are fair (gRPC clients probe bandwidth with
+      // them as data flows): only pings on an idle connection count as strikes.
+      if (open === 0 && now - lastPing < minIntervalMs && ++strikes > MAX_PING_STRIKES && !session.destroyed) {
         log.warn("too_many_pings", { remote: session.socket?.remoteAddress, min_interval_s: limits.keepalive_min_interval_s });
         session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, 0, Buffer.from("too_many_pings"));
         setImmediate(() => session.destroy());
