@@ -3,6 +3,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { H2_SESSION_MEMORY_MB } from "./http2-limits.js";
+// Every server and client of the mesh loads this module: strings keep a leading U+FEFF.
+import "./text-encoding.js";
 
 export type MethodDefinition = grpc.MethodDefinition<MessageShape<DescMessage>, MessageShape<DescMessage>>;
 

@@ -25,6 +25,7 @@ import { setRequestLimits } from "./http-io.js";
 import { DEFAULT_LIMITS, type Limits } from "./kind.js";
 import { answerUnknownRpc, checkConnectRequests, connectUndecodable } from "./protocol-errors.js";
 import { tlsListener } from "./tls.js";
+import "./text-encoding.js";
 
 // The HTTP/2 connection preface starts with these bytes; no HTTP/1 method does.
 const H2_PREFACE_START = Buffer.from("PRI ");

@@ -475,3 +475,12 @@ def test_health_check(mesh: Mesh) -> None:
     name = b"gymmesh.v1.RolloutService"
     assert check(b"", timeout=RPC_TIMEOUT_S) == b"\x08\x01"
     assert check(b"\x0a" + bytes([len(name)]) + name, timeout=RPC_TIMEOUT_S) == b"\x08\x01"
+
+
+def test_a_leading_byte_order_mark_survives_the_python_stubs() -> None:
+    # NeMo Gym's json.loads rejects text starting with U+FEFF: it must reach the verifier as it was.
+    from gymmesh.v1 import responses_pb2
+
+    text = "\ufeff{\"name\": \"Ada\"}"
+    part = responses_pb2.OutputText(text=text)
+    assert responses_pb2.OutputText.FromString(part.SerializeToString()).text == text
