@@ -7,7 +7,7 @@ import type { Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { AsyncQueue } from "../mesh/async-queue.js";
 import { rolloutLine, rowFromJsonText } from "../nemo-gym/rollout-line.js";
 import { taskToJson } from "../openai/responses-json.js";
-import { REQUEST_ID_HEADER } from "./deadline.js";
+import { requestIdOf } from "../mesh/request-id.js";
 import { findAgentKind, DEFAULT_AGENT_KIND, type AgentRunner } from "./agent-kinds.js";
 import type { AgentDeps } from "./rollout-parts.js";
 
@@ -61,5 +61,5 @@ function taskOf(req: RunRequest | RunStreamRequest, what: string, maxJsonDepth?:
 
 /** The caller's rollout id, else its x-request-id, else one the agent makes up. */
 function rolloutIdOf(req: RunRequest | RunStreamRequest, ctx: HandlerContext): string {
-  return req.rolloutId || ctx.requestHeader.get(REQUEST_ID_HEADER) || "";
+  return req.rolloutId || requestIdOf(ctx) || "";
 }

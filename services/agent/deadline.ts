@@ -4,6 +4,7 @@
 // the deadline has passed, the next call fails with DEADLINE_EXCEEDED without
 // being made.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { REQUEST_ID_HEADER } from "../mesh/request-id.js";
 
 /** The options of one call a rollout makes: its cancellation, the time left and its correlation id. */
 export interface CallOptions {
@@ -12,8 +13,6 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-/** The request metadata that correlates the logs of every call of one rollout. */
-export const REQUEST_ID_HEADER = "x-request-id";
 
 export interface DeadlineInit {
   /**

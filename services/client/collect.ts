@@ -7,6 +7,7 @@ import type { CollectRequest, RolloutService } from "../../gen/gymmesh/v1/rollou
 import { deadlineError, gymError } from "./errors.js";
 import { backoffMs, canceled, remaining, retriable, sleep, type Retry } from "./retry.js";
 import { resultOf, unitsOf, type CollectResult, type TaskOrRow, type Unit } from "./rows.js";
+import { REQUEST_ID_HEADER } from "../mesh/request-id.js";
 
 export const COLLECT = "/gymmesh.v1.RolloutService/Collect";
 
@@ -51,7 +52,7 @@ async function* units(tasks: Iterable<TaskOrRow> | AsyncIterable<TaskOrRow>, rep
 async function* run(ctx: CollectContext, plan: Plan, options: CollectOptions): AsyncGenerator<CollectResult, void, undefined> {
   const timeoutMs = options.timeoutMs ?? ctx.timeoutMs;
   const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-  const headers = options.requestId ? { "x-request-id": options.requestId } : undefined;
+  const headers = options.requestId ? { [REQUEST_ID_HEADER]: options.requestId } : undefined;
   const signal = options.signal;
   let tries = 0;
   try {

@@ -14,6 +14,7 @@ import { deadlineError, gymError, GymError } from "./errors.js";
 import { backoffMs, canceled, remaining, retriable, retryPolicy, sleep, type RetryOptions } from "./retry.js";
 import { runRequest, runResult, type CollectResult, type RunResult, type TaskOrRow } from "./rows.js";
 import { createClientTransport, type TransportOptions } from "./transport.js";
+import { REQUEST_ID_HEADER } from "../mesh/request-id.js";
 
 export interface GymClientOptions extends TransportOptions {
   /** How run(), collect() and check() retry UNAVAILABLE (the typed clients never retry). */
@@ -84,7 +85,7 @@ export function createGymClient(url: string, options: GymClientOptions = {}): Gy
 
   async function run(task: TaskOrRow, opts: RunOptions = {}): Promise<RunResult> {
     const request = runRequest(task, opts.rolloutId);
-    const headers = opts.requestId ? { "x-request-id": opts.requestId } : undefined;
+    const headers = opts.requestId ? { [REQUEST_ID_HEADER]: opts.requestId } : undefined;
     const timeoutMs = opts.timeoutMs ?? clientTimeout;
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     for (let tries = 1; ; tries++) {

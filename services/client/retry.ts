@@ -2,6 +2,7 @@
 // up, restarting, or the connection broke) is tried again, with exponential
 // backoff, a bounded number of times, within the call's deadline.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { sleep as abortableSleep } from "../mesh/backoff.js";
 
 export interface RetryOptions {
   /** Tries in all, the first included; 1 never retries. Default 8. */
@@ -40,19 +41,10 @@ export function retriable(retry: Retry, err: unknown): boolean {
   return retry.codes.includes(ConnectError.from(err).code);
 }
 
-/** Resolves after `ms`; rejects with the signal's reason as soon as it aborts. */
+/** Resolves after `ms`; rejects as a cancelled call as soon as the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(canceled(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(canceled(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+  return abortableSleep(ms, signal).catch((err: unknown) => {
+    throw signal?.aborted ? canceled(signal) : err;
   });
 }
 

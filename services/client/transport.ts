@@ -4,13 +4,12 @@
 // gRPC transport), plus what a
 // client from outside needs: a bearer token and other interceptors, TLS with
 // a CA and a client certificate (mTLS), a default deadline, and close().
-import * as net from "node:net";
-import * as tls from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import type { DescMessage, DescMethodStreaming, DescMethodUnary, MessageInitShape } from "@bufbuild/protobuf";
 import { createContextValues, type ContextValues, type Interceptor, type Transport } from "@connectrpc/connect";
 import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { connectNoDelay, tlsConnector, type TlsPeer } from "../mesh/connectors.js";
 import { createGrpcJsTransport } from "../mesh/grpc-js-transport.js";
 import { H2_SESSION_MEMORY_MB } from "../mesh/http2-limits.js";
 
@@ -114,38 +113,25 @@ export function createClientTransport(rawUrl: string, options: TransportOptions 
   const origin = url.origin;
   const sessionManager = new Http2SessionManager(origin, undefined, {
     maxSessionMemory: H2_SESSION_MEMORY_MB,
-    createConnection: scheme === "https" ? tlsConnect(options.tls ?? {}) : tcpConnect,
+    createConnection: scheme === "https" ? tlsConnector(tlsPeer(options.tls ?? {})) : connectNoDelay,
   });
   const transport = createGrpcTransport({ baseUrl: origin, sessionManager, interceptors, defaultTimeoutMs: options.timeoutMs });
   return { url: rawUrl, transport, close: () => sessionManager.abort() };
 }
 
-/** A TCP connection with Nagle off: small gRPC frames must not wait for the peer's delayed ACK. */
-function tcpConnect(authority: URL): net.Socket {
-  return net.connect({ host: hostOf(authority), port: Number(authority.port || 80), noDelay: true });
-}
-
-/** A TLS connection offering h2, with the caller's CA, client certificate and server name. */
-function tlsConnect(options: TlsOptions) {
+/** The caller's TLS options as the mesh's TLS connector takes them. */
+function tlsPeer(options: TlsOptions): TlsPeer {
   const asPem = (p: Pem) => (typeof p === "string" ? p : Buffer.from(p));
-  return (authority: URL): tls.TLSSocket => {
-    const host = hostOf(authority);
-    const socket = tls.connect({
-      host,
-      port: Number(authority.port || 443),
-      servername: options.serverName ?? (net.isIP(host) ? undefined : host),
-      ALPNProtocols: ["h2"],
-      ca: options.ca === undefined ? undefined : (Array.isArray(options.ca) ? options.ca : [options.ca]).map(asPem),
-      cert: options.cert === undefined ? undefined : asPem(options.cert),
-      key: options.key === undefined ? undefined : asPem(options.key),
-      rejectUnauthorized: options.rejectUnauthorized ?? true,
-    });
-    socket.setNoDelay(true);
-    return socket;
+  return {
+    ca: options.ca === undefined ? undefined : (Array.isArray(options.ca) ? options.ca : [options.ca]).map(asPem),
+    cert: options.cert === undefined ? undefined : asPem(options.cert),
+    key: options.key === undefined ? undefined : asPem(options.key),
+    serverName: options.serverName,
+    rejectUnauthorized: options.rejectUnauthorized,
   };
 }
 
-/** grpc-js's TLS for a grpcs:// URL: the same settings as tlsConnect's. */
+/** grpc-js's TLS for a grpcs:// URL: the same settings as tlsPeer's. */
 function grpcJsTls(options: TlsOptions): { credentials: grpc.ChannelCredentials; channelOptions: grpc.ChannelOptions } {
   const asBuffer = (p: Pem) => Buffer.from(p);
   const ca = options.ca === undefined ? null : Buffer.concat((Array.isArray(options.ca) ? options.ca : [options.ca]).map(asBuffer));
@@ -158,8 +144,6 @@ function grpcJsTls(options: TlsOptions): { credentials: grpc.ChannelCredentials;
   const channelOptions = options.serverName ? { "grpc.ssl_target_name_override": options.serverName, "grpc.default_authority": options.serverName } : {};
   return { credentials, channelOptions };
 }
-
-const hostOf = (authority: URL) => authority.hostname.replace(/^\[(.*)\]$/, "$1");
 
 /**
  * Runs connect interceptors and a default deadline around a transport that

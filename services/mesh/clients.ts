@@ -5,14 +5,14 @@
 // `http(s)://` its main port through connect's gRPC transport. With the
 // mesh's security, every call carries its bearer token, and TLS peers are
 // trusted by its CA and shown its certificate (mTLS).
-import * as net from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { peerAuthorization, type MeshSecurity } from "./auth.js";
 import { createGrpcJsTransport } from "./grpc-js-transport.js";
 import { H2_SESSION_MEMORY_MB } from "./http2-limits.js";
-import { grpcJsChannelCredentials, tlsConnector } from "./tls.js";
+import { connectNoDelay, tlsConnector } from "./connectors.js";
+import { grpcJsChannelCredentials } from "./tls.js";
 
 const transports = new Map<string, Transport>();
 const securedTransports = new WeakMap<MeshSecurity, Map<string, Transport>>();
@@ -53,10 +53,4 @@ function newTransport(baseUrl: string, security: MeshSecurity | undefined): Tran
     interceptors: authorization ? [withToken] : [],
     nodeOptions: { maxSessionMemory: H2_SESSION_MEMORY_MB, createConnection },
   });
-}
-
-/** A TCP connection with Nagle off: small gRPC frames must not wait for the peer's delayed ACK. */
-function connectNoDelay(authority: URL): net.Socket {
-  const host = authority.hostname.replace(/^\[(.*)\]$/, "$1");
-  return net.connect({ host, port: Number(authority.port || 80), noDelay: true });
 }

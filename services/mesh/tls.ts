@@ -58,21 +58,3 @@ export function grpcJsServerCredentials(material: TlsMaterial | undefined): grpc
 export function grpcJsChannelCredentials(material: TlsMaterial | undefined): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(material?.ca ?? null, material?.key ?? null, material?.cert ?? null);
 }
-
-/** A TLS connection to an https:// peer offering h2, with Nagle off; the same trust and certificate as above. */
-export function tlsConnector(material: TlsMaterial | undefined): (authority: URL) => tls.TLSSocket {
-  return (authority) => {
-    const host = authority.hostname.replace(/^\[(.*)\]$/, "$1");
-    const socket = tls.connect({
-      host,
-      port: Number(authority.port || 443),
-      servername: net.isIP(host) ? undefined : host,
-      ALPNProtocols: ["h2"],
-      ca: material?.ca,
-      cert: material?.cert,
-      key: material?.key,
-    });
-    socket.setNoDelay(true);
-    return socket;
-  };
-}

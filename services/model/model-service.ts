@@ -14,6 +14,7 @@ import {
 import type { Response } from "../../gen/gymmesh/v1/responses_pb.js";
 import { itemFromJson, JsonShapeError, paramsToJson, responseFromJson } from "../openai/responses-json.js";
 import { log } from "../mesh/log.js";
+import { requestIdOf } from "../mesh/request-id.js";
 import type { GenerateOptions, ModelBackend, ModelEvent } from "../openai/backend.js";
 
 export function createModelService(backend: ModelBackend): ServiceImpl<typeof ModelService> {
@@ -96,9 +97,4 @@ function toProto(json: JsonObject, backend: string): Response {
 function shapeError(err: unknown, where: string): ConnectError {
   if (err instanceof JsonShapeError) return new ConnectError(`${where} does not fit the Responses schema: ${err.message}`, Code.Internal);
   return ConnectError.from(err);
-}
-
-/** The caller's correlation id (the rollout id), from the `x-request-id` request header. */
-function requestIdOf(ctx: HandlerContext): string | undefined {
-  return ctx.requestHeader.get("x-request-id") ?? undefined;
 }

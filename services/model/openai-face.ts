@@ -9,6 +9,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { JsonShapeError, paramsFromJson } from "../openai/responses-json.js";
 import { log } from "../mesh/log.js";
+import { REQUEST_ID_HEADER } from "../mesh/request-id.js";
 import type { HttpHandler } from "../mesh/serve.js";
 import { isObject, type GenerateOptions, type ModelBackend, type ModelEvent } from "../openai/backend.js";
 import { ChatChunkEncoder, chatCompletionFromResponse, paramsFromChatRequest } from "../openai/chat-face.js";
@@ -38,7 +39,7 @@ async function route(backend: ModelBackend, req: HttpRequest, res: HttpResponse)
   const started = performance.now();
   const controller = new AbortController();
   whenClientGone(res, () => controller.abort());
-  const requestId = headerOf(req, "x-request-id");
+  const requestId = headerOf(req, REQUEST_ID_HEADER);
   try {
     if (req.method === "GET" && (path === "/v1/models" || path === `/v1/models/${backend.model}`)) {
       const model = { id: backend.model, object: "model", created: 0, owned_by: backend.name };
