@@ -26,7 +26,7 @@ import { createResourcesHost, createResourcesService } from "../resources/host.j
 import { createRolloutService } from "../rollout/rollout-service.js";
 import { AGENT_KIND_NAMES, AGENT_KINDS, findAgentKind, type AgentKind } from "./agent-kinds.js";
 import { createAgentService } from "./agent-service.js";
-import { Deadline } from "./deadline.js";
+import { Deadline } from "../mesh/deadline.js";
 import { runSimpleAgent } from "./simple-agent.js";
 
 const TOOL_MS = 300;

@@ -20,11 +20,11 @@ import { TimingsSchema, type Task, type Timings } from "../../gen/gymmesh/v1/tas
 import { jsonObjectOf } from "../openai/responses-json.js";
 // Types only: agent-kinds imports the runners, which import this module.
 import type { AgentKind } from "./agent-kinds.js";
-import { Deadline } from "./deadline.js";
+import { Deadline } from "../mesh/deadline.js";
 
 export type { AgentKind } from "./agent-kinds.js";
-export type { CallOptions } from "./deadline.js";
-export { Deadline } from "./deadline.js";
+export type { CallOptions } from "../mesh/deadline.js";
+export { Deadline } from "../mesh/deadline.js";
 
 export interface AgentDeps {
   name: string;

@@ -10,6 +10,7 @@ import { CollectResponseSchema, RolloutService, type CollectRequest, type Collec
 import type { Rollout, Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { AsyncQueue } from "../mesh/async-queue.js";
 import { backoffMs, sleep, type RetryPolicy } from "../mesh/backoff.js";
+import { Deadline, type CallOptions } from "../mesh/deadline.js";
 import { log } from "../mesh/log.js";
 import { rolloutLine, rowAgent, rowFromJsonText } from "../nemo-gym/rollout-line.js";
 import { taskToJson } from "../openai/responses-json.js";
@@ -86,11 +87,11 @@ export function createRolloutHost(deps: RolloutDeps): RolloutHost {
           // Each try's call carries the time left of the rollout's deadline as its
           // timeout (the agent's ctx.timeoutMs()), from which the agent gives each
           // of its calls the time left.
-          const deadline = deadlineAt(rolloutTimeoutMs(deps.rolloutTimeoutMs, ctx.timeoutMs()));
+          const deadline = new Deadline({ timeoutMs: rolloutTimeoutMs(deps.rolloutTimeoutMs, ctx.timeoutMs()), signal: ctx.signal, requestId: rolloutId });
           running++;
           try {
-            const rollout = await withRetries(deps.retry ?? DEFAULT_RETRY, deadline, ctx.signal, rolloutId, (timeoutMs) =>
-              agent.run({ input: { case: "task", value: input.task }, rolloutId }, { signal: ctx.signal, timeoutMs }),
+            const rollout = await withRetries(deps.retry ?? DEFAULT_RETRY, deadline, ctx.signal, rolloutId, (call) =>
+              agent.run({ input: { case: "task", value: input.task }, rolloutId }, call),
             );
             if (req.wantOutputLines) {
               const line = rolloutLine(input.row, rollout, { taskIndex: Number(req.taskIndex), repeat: repeatIndex, agent: agentName });
@@ -167,16 +168,10 @@ export function createRolloutHost(deps: RolloutDeps): RolloutHost {
   return { impl, rolloutsInFlight: () => running, drain: () => startDrain() };
 }
 
-/**
- * The time one rollout has: the per-rollout limit (0: none), or less when the
- * stream's own deadline comes first. DEADLINE_EXCEEDED once that has passed.
- */
+/** The time one rollout has: the per-rollout limit (0: none), or less when the stream's own deadline comes first. */
 function rolloutTimeoutMs(limitMs: number | undefined, streamLeftMs: number | undefined): number | undefined {
   const times = [limitMs || undefined, streamLeftMs].filter((t): t is number => t !== undefined);
-  if (times.length === 0) return undefined;
-  const left = Math.min(...times);
-  if (left <= 0) throw new ConnectError("the deadline passed before the rollout started", Code.DeadlineExceeded);
-  return Math.max(1, Math.floor(left));
+  return times.length === 0 ? undefined : Math.min(...times);
 }
 
 /** A request's task, read once for all its repeats: typed, or parsed from its NeMo Gym row (kept for output lines). */
@@ -206,11 +201,6 @@ function noAgent(req: CollectRequest, agents: string[]): ConnectError {
   );
 }
 
-/** The absolute deadline (performance.now() ms) of `timeoutMs` from now, or undefined for none. */
-function deadlineAt(timeoutMs: number | undefined): number | undefined {
-  return timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
-}
-
 /**
  * Runs a rollout, and again (after a backoff, while its deadline allows) when
  * it failed for an infrastructure reason, up to the policy's tries. The
@@ -219,23 +209,24 @@ function deadlineAt(timeoutMs: number | undefined): number | undefined {
  */
 async function withRetries(
   policy: RetryPolicy,
-  deadline: number | undefined,
+  deadline: Deadline,
   signal: AbortSignal,
   rolloutId: string,
-  run: (timeoutMs: number | undefined) => Promise<RunResponse>,
+  run: (call: CallOptions) => Promise<RunResponse>,
 ): Promise<Rollout> {
   for (let attempt = 1; ; attempt++) {
-    const left = deadline === undefined ? undefined : Math.floor(deadline - performance.now());
-    if (left !== undefined && left <= 0) throw new ConnectError("the deadline passed before the rollout could run again", Code.DeadlineExceeded);
+    // DEADLINE_EXCEEDED, and no call, once the deadline has passed.
+    const call = deadline.call(attempt === 1 ? "it started" : "it could run again");
     try {
-      const { rollout } = await run(left);
+      const { rollout } = await run(call);
       if (!rollout) throw new ConnectError("the agent returned no rollout", Code.Internal);
       rollout.attempts = attempt;
       return rollout;
     } catch (err) {
       const error = ConnectError.from(err);
       const wait = backoffMs(policy, attempt);
-      const outOfTime = deadline !== undefined && performance.now() + wait >= deadline;
+      const left = deadline.remainingMs();
+      const outOfTime = left !== undefined && wait >= left;
       if (!RETRIED.has(error.code) || signal.aborted || attempt >= policy.maxAttempts || outOfTime) {
         if (attempt === 1 || !RETRIED.has(error.code)) throw error;
         throw new ConnectError(`${error.rawMessage} (after ${attempt} tries)`, error.code);

@@ -1,10 +1,10 @@
-// A rollout's deadline: set once when the rollout starts (from the time its
+// A rollout's deadline (the agent's, and the rollout service's across tries): set once when the rollout starts (from the time its
 // caller gave it), then each call the rollout makes (seeding, model, tools,
 // verify, reset/step) gets the time left, not the whole budget again. Once
 // the deadline has passed, the next call fails with DEADLINE_EXCEEDED without
 // being made.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { REQUEST_ID_HEADER } from "../mesh/request-id.js";
+import { REQUEST_ID_HEADER } from "./request-id.js";
 
 /** The options of one call a rollout makes: its cancellation, the time left and its correlation id. */
 export interface CallOptions {
