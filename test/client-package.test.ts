@@ -1,5 +1,5 @@
 // The npm package as another Node project gets it: `npm pack` (which builds
-// dist/ through prepack), `npm install <tarball>` into a scratch project, then
+// lib/ through prepack), `npm install <tarball>` into a scratch project, then
 // a TypeScript script there, type-checked against the package's .d.ts and run
 // as compiled JavaScript, imports createGymClient from "gym-mesh" and runs
 // rollouts against a mesh this test started. Slow (a real install): one test.
@@ -83,15 +83,15 @@ describe("the npm package", () => {
   it(
     "packs, installs into a scratch project, type-checks and runs a rollout from compiled JavaScript",
     async () => {
-      // npm pack: prepack builds dist/; the tarball holds the client and what it needs, no server.
+      // npm pack: prepack builds lib/; the tarball holds the client and what it needs, no server.
       const packed = await exec(npm, ["pack", "--json", "--pack-destination", tmp], ROOT, 180_000);
       expect(packed.code, packed.stderr).toBe(0);
       const [pack] = JSON.parse(packed.stdout) as { filename: string; size: number; files: { path: string }[] }[];
       const files = pack!.files.map((f) => f.path);
-      expect(files).toContain("dist/services/client/index.js");
-      expect(files).toContain("dist/services/client/index.d.ts");
-      expect(files).toContain("dist/gen/gymmesh/v1/agent_pb.js");
-      expect(files.filter((f) => /^dist\/services\/(app|environments|cli|agent|rollout|resources|model|collect)\//.test(f))).toEqual([]);
+      expect(files).toContain("lib/services/client/index.js");
+      expect(files).toContain("lib/services/client/index.d.ts");
+      expect(files).toContain("lib/gen/gymmesh/v1/agent_pb.js");
+      expect(files.filter((f) => /^lib\/services\/(app|environments|cli|agent|rollout|resources|model|collect)\//.test(f))).toEqual([]);
       expect(files.filter((f) => /\.test\.|^(services|gen|test|testing)\//.test(f))).toEqual([]);
       expect(pack!.size).toBeLessThan(200_000);
       const tarball = path.join(tmp, pack!.filename);
@@ -102,7 +102,7 @@ describe("the npm package", () => {
       expect((await exec(npm, ["init", "-y"], project, 60_000)).code).toBe(0);
       const installed = await exec(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball], project, 360_000);
       expect(installed.code, installed.stderr).toBe(0);
-      expect(fs.existsSync(path.join(project, "node_modules/gym-mesh/dist/services/client/index.js"))).toBe(true);
+      expect(fs.existsSync(path.join(project, "node_modules/gym-mesh/lib/services/client/index.js"))).toBe(true);
 
       // The script, type-checked with the package's declarations and compiled to JavaScript.
       fs.writeFileSync(path.join(project, "main.mts"), SCRIPT);

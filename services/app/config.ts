@@ -4,7 +4,6 @@
 // path and the reason. Every duration is in seconds, in a key ending `_s`.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../mesh/errors.js";
@@ -12,8 +11,9 @@ import type { MeshSecurity } from "../mesh/auth.js";
 import { limits as Limits, type ConfigLookup, type InstanceKind, type Limits as InstanceLimits, type Reference } from "../mesh/kind.js";
 import { KINDS, kindOf } from "./kinds.js";
 import { parseSecurity } from "./security.js";
+import { inPackage } from "./package-root.js";
 
-export const DEFAULT_CONFIG = fileURLToPath(new URL("../../config/default.yaml", import.meta.url));
+export const DEFAULT_CONFIG = inPackage("config", "default.yaml");
 
 type KindConfig<K> = K extends InstanceKind<infer C> ? C : never;
 /** One instance's config: its kind's fields (the union of every kind's), plus `limits:`, which every kind takes (mesh/kind.ts; defaults filled in). */

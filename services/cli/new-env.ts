@@ -4,11 +4,11 @@
 // registry finds the new folder by itself: no list to edit.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
 import { ConfigError } from "../mesh/errors.js";
+import { PACKAGE_ROOT } from "../app/package-root.js";
 
-export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const REPO_ROOT = PACKAGE_ROOT;
 
 export interface Scaffold {
   dir: string;

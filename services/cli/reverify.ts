@@ -5,7 +5,6 @@
 // multi-turn environment replays each model turn through Reset and Step.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
@@ -14,6 +13,7 @@ import { ResponseSchema, Role, type Item, type Response } from "../../gen/gymmes
 import type { Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { environments } from "../environments/index.js";
 import { ConfigError } from "../mesh/errors.js";
+import { inPackage } from "../app/package-root.js";
 import { jsonObjectOf, JsonShapeError, responseFromJson, taskFromJson, verdictFields } from "../openai/responses-json.js";
 import { isGymnasium, type Environment } from "../resources/environment.js";
 import { codeName, hostClients, type HostClients } from "../resources/verify-cases.js";
@@ -198,7 +198,7 @@ function pickEnvironment(options: ReverifyOptions, texts: string[]): Environment
 }
 
 function defaultTasksFile(envName: string): string | undefined {
-  const file = fileURLToPath(new URL(`../environments/${envName}/data/example.jsonl`, import.meta.url));
+  const file = inPackage("services", "environments", envName, "data", "example.jsonl");
   return fs.existsSync(file) ? file : undefined;
 }
 
