@@ -23,7 +23,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   collect: ["mesh", "openai", "pycompat"],
   client: ["mesh"],
   app: ["mesh", "model", "mock-model", "resources", "nemo-gym", "agent", "rollout", "environments"],
-  cli: ["app", "mesh", "openai", "resources", "environments", "agent", "collect", "client"],
+  cli: ["app", "mesh", "openai", "resources", "environments", "agent", "collect", "client", "k8s"],
+  k8s: ["app", "mesh"],
 };
 
 function productionModules(): string[] {

@@ -16,6 +16,7 @@ import { checkDataFile } from "./check-data.js";
 import { describeAgentKinds, describeEnvironments } from "./envs.js";
 import { scaffoldEnvironment } from "./new-env.js";
 import { reverifyFile } from "./reverify.js";
+import { addK8sCommand } from "../k8s/command.js";
 
 const program = new Command("gym")
   .description("gym-mesh: RL environments for LLMs as a gRPC service mesh")
@@ -175,6 +176,8 @@ program
     console.log(`${rows - bad.size}/${rows} rows fit ${env}`);
     if (bad.size > 0) process.exitCode = 1;
   });
+
+addK8sCommand(program);
 
 program.parseAsync().catch((err: Error) => {
   // Expected failures (bad config, bad files) read as one line; bugs keep their stack.
