@@ -3,15 +3,17 @@
 // swaps the result in whole, so a gym process starting meanwhile loads the
 // old build or the new one, never half of each. dist/build-info.json, written
 // last, is what bin/gym.js compares with the sources' times.
+//
+//   node scripts/build.mjs [OUT_DIR]     (default dist/)
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dist = path.join(root, "dist");
-const fresh = path.join(root, `.dist-${process.pid}`);
-const old = path.join(root, `.dist-old-${process.pid}`);
+const dist = path.resolve(process.argv[2] ?? path.join(root, "dist"));
+const fresh = path.join(path.dirname(dist), `.dist-${process.pid}`);
+const old = path.join(path.dirname(dist), `.dist-old-${process.pid}`);
 const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
 
 try {

@@ -7,13 +7,14 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../mesh/errors.js";
+import { formatPeerAddress, parsePeerAddress } from "../mesh/peer-address.js";
 import type { MeshSecurity } from "../mesh/auth.js";
 import { limits as Limits, type ConfigLookup, type InstanceKind, type Limits as InstanceLimits, type Reference } from "../mesh/kind.js";
 import { KINDS, kindOf } from "./kinds.js";
 import { parseSecurity } from "./security.js";
-import { inPackage } from "./package-root.js";
+import { DEFAULT_CONFIG } from "./package-root.js";
 
-export const DEFAULT_CONFIG = inPackage("config", "default.yaml");
+export { DEFAULT_CONFIG };
 
 type KindConfig<K> = K extends InstanceKind<infer C> ? C : never;
 /** One instance's config: its kind's fields (the union of every kind's), plus `limits:`, which every kind takes (mesh/kind.ts; defaults filled in). */
@@ -24,8 +25,9 @@ export interface MeshConfig {
   instances: Record<string, InstanceConfig>;
   /**
    * Where instances that run in other processes listen, by name (in
-   * Kubernetes, their Service DNS names: `http://mcqa:8080`). Instances
-   * started here are found without it.
+   * Kubernetes, their Service DNS names: `grpc://mcqa:9090`, `http://mcqa:8080`;
+   * a grpc:// name or list may stand for several replicas, see
+   * mesh/peer-address.ts). Instances started here are found without it.
    */
   addresses?: Record<string, string>;
   /** `security:`, read (token, PEM files): every instance started checks the token and serves TLS; peers are called with them. */
@@ -40,7 +42,24 @@ const MeshOutline = z.strictObject({
   addresses: z.unknown().optional(),
   security: z.unknown().optional(),
 });
-const Addresses = z.record(instanceName, z.string().regex(/^(https?|grpcs?):\/\//, "must be an http(s):// or grpc:// URL (grpcs:// with TLS)")).optional();
+/**
+ * A peer's address (mesh/peer-address.ts): one http(s):// URL, or grpc://
+ * (grpcs://, dns:///) endpoints, several as `grpc://a:9090,b:9090` or a YAML
+ * list, kept as that one comma-separated string.
+ */
+const Addresses = z
+  .record(
+    instanceName,
+    z.unknown().transform((value, ctx) => {
+      try {
+        return typeof value === "string" ? (parsePeerAddress(value), value.trim()) : formatPeerAddress(parsePeerAddress(value));
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message, input: value });
+        return z.NEVER;
+      }
+    }),
+  )
+  .optional();
 
 /** Reads, substitutes and validates a config file. */
 export function loadConfig(file: string = DEFAULT_CONFIG, env: NodeJS.ProcessEnv = process.env): MeshConfig {

@@ -16,3 +16,6 @@ export const PACKAGE_ROOT = packageRoot(path.dirname(fileURLToPath(import.meta.u
 
 /** A path inside the package: `inPackage("config", "default.yaml")`. */
 export const inPackage = (...parts: string[]): string => path.join(PACKAGE_ROOT, ...parts);
+
+/** The config `gym` starts when none is given. */
+export const DEFAULT_CONFIG = inPackage("config", "default.yaml");

@@ -1,21 +1,16 @@
-// The `gym` command.
+// The `gym` command. Each command loads what it runs when it runs, so
+// `gym --help` and the light commands do not load every kind.
 import { Command, InvalidArgumentError } from "commander";
 import { createClient, type Client } from "@connectrpc/connect";
-import { RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
-import { createGymClient, type GymClient } from "../client/index.js";
-import { remoteOptions } from "../client/remote-options.js";
-import { DEFAULT_CONFIG, loadConfig } from "../app/config.js";
-import { ConfigError } from "../mesh/errors.js";
-import { UsageError } from "../mesh/errors.js";
+import type { RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
+import type { GymClient } from "../client/index.js";
+import { DEFAULT_CONFIG } from "../app/package-root.js";
+import type { RunningMesh } from "../app/start.js";
+import { ConfigError, UsageError } from "../mesh/errors.js";
 import { setDefaultLogLevel } from "../mesh/log.js";
-import { startMesh, type RunningMesh } from "../app/start.js";
 import { checkInput } from "../collect/run-record.js";
 import { closeWithin, COLLECT_HELP, collectStop, probeRollout, runCollect, seconds, type CollectCliOptions } from "./collect-command.js";
 import { onStopSignals } from "./signals.js";
-import { checkDataFile } from "./check-data.js";
-import { describeAgentKinds, describeEnvironments } from "./envs.js";
-import { scaffoldEnvironment } from "./new-env.js";
-import { reverifyFile } from "./reverify.js";
 import { addK8sCommand } from "../k8s/command.js";
 
 const program = new Command("gym")
@@ -29,8 +24,10 @@ const positiveInt = (value: string) => {
   return n;
 };
 
-async function startFromConfig(file: string): Promise<RunningMesh> {
-  return startMesh(loadConfig(file));
+/** Loads a config and starts its instances (the `only` ones when given). */
+async function startFromConfig(file: string, options: { host?: string; only?: string[] } = {}): Promise<RunningMesh> {
+  const [{ loadConfig }, { startMesh }] = await Promise.all([import("../app/config.js"), import("../app/start.js")]);
+  return startMesh(loadConfig(file), options);
 }
 
 program
@@ -46,7 +43,7 @@ program
   .option("--only <names>", "start only these instances (comma-separated); the others are at the config's addresses")
   .option("--host <address>", "address to listen on (0.0.0.0 in a container)", "127.0.0.1")
   .action(async (opts: { config: string; only?: string; host: string }) => {
-    const mesh = await startMesh(loadConfig(opts.config), { host: opts.host, only: opts.only?.split(",").map((n) => n.trim()) });
+    const mesh = await startFromConfig(opts.config, { host: opts.host, only: opts.only?.split(",").map((n) => n.trim()) });
     const width = Math.max(...mesh.instances.map((i) => i.name.length));
     // The main port (every protocol), then the grpc-js port when the instance has one.
     for (const inst of mesh.instances) {
@@ -93,6 +90,7 @@ program
       let remote: GymClient | undefined;
       if (opts.url) {
         // A running mesh: the same client the package exports (a bad URL is a usage error).
+        const [{ createGymClient }, { remoteOptions }] = await Promise.all([import("../client/index.js"), import("../client/remote-options.js")]);
         try {
           remote = createGymClient(opts.url, remoteOptions(opts));
         } catch (err) {
@@ -106,6 +104,7 @@ program
         const rollout = mesh.instances.find((i) => i.kind === "rollout");
         if (!rollout) throw new ConfigError(`${opts.config}: no instance of kind rollout to collect with`);
         // The mesh runs in this process: collect through the in-process transport.
+        const { RolloutService } = await import("../../gen/gymmesh/v1/rollout_pb.js");
         client = createClient(RolloutService, rollout.server.localTransport);
       }
       let code: number;
@@ -128,6 +127,7 @@ program
   .option("-t, --tasks <file>", "task rows for fields the rollout lines lack (default: the environment's data/example.jsonl)")
   .action(async (opts: { input: string; output: string; env?: string; tasks?: string }) => {
     setDefaultLogLevel("warn");
+    const { reverifyFile } = await import("./reverify.js");
     const summary = await reverifyFile(opts);
     console.log(`${summary.matched}/${summary.rows} rewards match the stored ones (${summary.env})`);
     if (summary.tasks) console.log(`task fields: ${summary.tasks}`);
@@ -142,14 +142,16 @@ program
 program
   .command("envs")
   .description("list the built-in environments with their tools and settings")
-  .action(() => {
+  .action(async () => {
+    const { describeEnvironments } = await import("./envs.js");
     console.log(describeEnvironments());
   });
 
 program
   .command("agents")
   .description("list the agent kinds an agent instance can be (its `agent:` field)")
-  .action(() => {
+  .action(async () => {
+    const { describeAgentKinds } = await import("./envs.js");
     console.log(describeAgentKinds());
   });
 
@@ -157,7 +159,8 @@ program
   .command("new-env")
   .description("scaffold a new environment (module, data, verifier cases, README, test) and add it to the mesh")
   .argument("<name>", "snake_case environment name")
-  .action((name: string) => {
+  .action(async (name: string) => {
+    const { scaffoldEnvironment } = await import("./new-env.js");
     const { dir, files } = scaffoldEnvironment(name);
     console.log(`created ${dir}`);
     for (const file of files) console.log(`  ${file}`);
@@ -169,7 +172,8 @@ program
   .description("validate a JSONL dataset against an environment; reports bad rows by line number")
   .requiredOption("-e, --env <name>", "the environment")
   .argument("<file>", "dataset JSONL")
-  .action((file: string, opts: { env: string }) => {
+  .action(async (file: string, opts: { env: string }) => {
+    const { checkDataFile } = await import("./check-data.js");
     const { env, rows, problems } = checkDataFile(opts.env, file);
     const bad = new Set(problems.map((p) => p.line));
     for (const p of problems) console.log(`${file}:${p.line}: ${p.message}`);

@@ -1,6 +1,6 @@
 // The `gym k8s` command group: `render` writes the manifests of a config.
 import type { Command } from "commander";
-import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_IMAGE, DEFAULT_NAMESPACE, render, writeRendered } from "./render.js";
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_IMAGE, DEFAULT_NAMESPACE } from "./defaults.js";
 
 const repeatable = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -17,7 +17,9 @@ export function addK8sCommand(program: Command): Command {
     .option("--replicas <name=n>", "pods of an instance (repeatable; default 1)", repeatable)
     .option("--cluster-domain <domain>", "the cluster's DNS domain, for the addresses", DEFAULT_CLUSTER_DOMAIN)
     .addHelpText("after", "\nSecrets are never rendered: base/README.md says which to create. Validate with scripts/validate-manifests.sh DIR.")
-    .action((opts: { config: string; out: string; image: string; namespace: string; replicas?: string[]; clusterDomain: string }) => {
+    .action(async (opts: { config: string; out: string; image: string; namespace: string; replicas?: string[]; clusterDomain: string }) => {
+      // Loaded here: the renderer loads every kind, which `gym --help` does not need.
+      const { render, writeRendered } = await import("./render.js");
       const rendered = render({ config: opts.config, image: opts.image, namespace: opts.namespace, replicas: opts.replicas, clusterDomain: opts.clusterDomain });
       writeRendered(opts.out, rendered);
       for (const warning of rendered.warnings) process.stderr.write(`gym: warning: ${warning}\n`);

@@ -13,11 +13,9 @@ import { DNS_LABEL, MAX_LABEL } from "./names.js";
 import { configMap, deployment, envConfigMap, podDisruptionBudget, PRE_STOP_SLEEP_S, service, terminationGraceSeconds, type MeshObjects } from "./objects.js";
 import { baseReadme } from "./readme.js";
 
-const VERSION = (JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-/** A local image name: build it from this checkout (tagged with its version) and load or push it, or pass --image. */
-export const DEFAULT_IMAGE = `gym-mesh:${VERSION}`;
-export const DEFAULT_NAMESPACE = "gym";
-export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_IMAGE, DEFAULT_NAMESPACE } from "./defaults.js";
+
+export { DEFAULT_CLUSTER_DOMAIN, DEFAULT_IMAGE, DEFAULT_NAMESPACE };
 /** The first line of every kustomization this writes: marks a folder as an earlier render that may be replaced. */
 export const MARKER = " Rendered by gym k8s render";
 
