@@ -1,6 +1,10 @@
 // The address book: how an instance reaches another by name. Instances
 // started in this process are called in-process (no network hop); the others
-// at their URL under the config's `addresses`.
+// at their address under the config's `addresses`: an http(s):// URL (one
+// server), or grpc:// endpoints, which may be several replicas (a DNS name
+// of several addresses, `dns:///`, or a list): their calls are balanced
+// round-robin and each session's calls stay on the replica that seeded it
+// (mesh/clients.ts, mesh/grpc-peer.ts).
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import type { MeshSecurity } from "../mesh/auth.js";
@@ -21,7 +25,7 @@ export class AddressBook {
     this.started.set(name, server);
   }
 
-  /** The URL of an instance that runs elsewhere. */
+  /** The address of an instance that runs elsewhere (checked when the config loads; a list is one comma-separated string). */
   private elsewhere(name: string): string {
     const found = this.addresses[name];
     if (found) return found;
@@ -38,6 +42,12 @@ export class AddressBook {
   /** A typed client of another instance. */
   peer<S extends DescService>(service: S, name: string): Client<S> {
     const local = this.started.get(name);
-    return local ? createClient(service, local.localTransport) : clientFor(service, this.elsewhere(name), this.security);
+    if (local) return createClient(service, local.localTransport);
+    try {
+      return clientFor(service, this.elsewhere(name), this.security);
+    } catch (err) {
+      if (err instanceof ConfigError && !err.message.startsWith("instance ")) throw new ConfigError(`addresses.${name}: ${err.message}`);
+      throw err;
+    }
   }
 }

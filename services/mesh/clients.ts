@@ -1,18 +1,22 @@
-// Typed clients for calling other instances. One transport (one HTTP/2
-// connection, multiplexed) per peer URL, shared by every caller. The URL's
-// scheme picks the transport: `grpc://host:port` a peer's grpc-js port (the
-// cheaper path between the mesh's own services; `grpcs://` with TLS),
-// `http(s)://` its main port through connect's gRPC transport. With the
-// mesh's security, every call carries its bearer token, and TLS peers are
-// trusted by its CA and shown its certificate (mTLS).
+// Typed clients for calling other instances. One transport per peer address,
+// shared by every caller. The address's scheme picks the transport
+// (mesh/peer-address.ts): `grpc://host:port` a peer's grpc-js port (the
+// cheaper path between the mesh's own services; `grpcs://` with TLS), also
+// `dns:///host:port` or a list of endpoints: calls go round-robin over every
+// replica the address names, with sticky sessions (mesh/grpc-peer.ts);
+// `http(s)://` one server's main port through connect's gRPC transport (one
+// HTTP/2 connection, no balancing). With the mesh's security, every call
+// carries its bearer token, and TLS peers are trusted by its CA and shown its
+// certificate (mTLS).
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { peerAuthorization, type MeshSecurity } from "./auth.js";
-import { createGrpcJsTransport } from "./grpc-js-transport.js";
+import { ConfigError } from "./errors.js";
+import { createGrpcPeerTransport } from "./grpc-peer.js";
 import { H2_SESSION_MEMORY_MB } from "./http2-limits.js";
 import { connectNoDelay, tlsConnector } from "./connectors.js";
-import { grpcJsChannelCredentials } from "./tls.js";
+import { parsePeerAddress } from "./peer-address.js";
 
 const transports = new Map<string, Transport>();
 const securedTransports = new WeakMap<MeshSecurity, Map<string, Transport>>();
@@ -35,14 +39,16 @@ export function clientFor<S extends DescService>(service: S, baseUrl: string, se
   return createClient(service, transportFor(baseUrl, security));
 }
 
-function newTransport(baseUrl: string, security: MeshSecurity | undefined): Transport {
-  const authorization = peerAuthorization(security);
-  const grpcJs = /^grpcs?:\/\//.exec(baseUrl);
-  if (grpcJs) {
-    const target = baseUrl.slice(grpcJs[0].length).replace(/\/+$/, "");
-    const credentials = baseUrl.startsWith("grpcs://") ? grpcJsChannelCredentials(security?.tls) : undefined;
-    return createGrpcJsTransport(target, { credentials, authorization });
+function newTransport(address: string, security: MeshSecurity | undefined): Transport {
+  let peer;
+  try {
+    peer = parsePeerAddress(address);
+  } catch (err) {
+    throw new ConfigError(`peer address ${JSON.stringify(address)}: ${(err as Error).message}`);
   }
+  if (peer.kind === "grpc") return createGrpcPeerTransport(peer, { security });
+  const baseUrl = peer.url;
+  const authorization = peerAuthorization(security);
   const withToken: Interceptor = (next) => (req) => {
     req.header.set("authorization", authorization!);
     return next(req);

@@ -1,7 +1,10 @@
 // A connect Transport over a grpc-js channel: the typed connect clients keep
 // their API (createClient, call options, ConnectError codes) while the calls
-// go out through grpc-js, the cheapest gRPC client here. One channel (one
-// HTTP/2 connection) per peer, multiplexed.
+// go out through grpc-js, the cheapest gRPC client here. One channel per
+// peer, multiplexed: one HTTP/2 connection per address it resolves to (the
+// mesh's peers spread calls over several: mesh/grpc-peer.ts). A unary
+// call's answer records which address served it (peerOf), for sticky
+// sessions (mesh/sticky-sessions.ts).
 import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
@@ -26,14 +29,38 @@ export interface GrpcJsTransportOptions {
   channelOptions?: grpc.ChannelOptions;
   /** Sent as the `authorization` metadata of every call (the mesh's bearer token). */
   authorization?: string;
+  /**
+   * false: a call fails with UNAVAILABLE as soon as the channel cannot
+   * connect (it is not wait-for-ready), deadline or not, instead of waiting
+   * for a connection until its deadline: the calls of a session pinned to one
+   * replica, which must not wait for a replica that is gone. Default true:
+   * calls with a deadline wait for ready (see callMetadata).
+   */
+  waitForReady?: boolean;
 }
 
-/** `target` is grpc-js's: `host:port` or `dns:host:port`. */
-export function createGrpcJsTransport(target: string, options: GrpcJsTransportOptions = {}): Transport {
+/** A Transport over one grpc-js channel; close() shuts the channel (calls still waiting for a connection fail, calls under way finish). */
+export interface GrpcJsTransport extends Transport {
+  close(): void;
+}
+
+/** The server address (`ip:port`, `[ipv6]:port`) that answered a unary call of a grpc-js transport. */
+const answeredBy = new WeakMap<object, string>();
+
+/** Which address served this unary response, when it came through a grpc-js transport. */
+export function peerOf(response: object): string | undefined {
+  return answeredBy.get(response);
+}
+
+/** `target` is grpc-js's: `host:port`, `dns:host:port`, `ipv4:ip:port,...` or a registered resolver's scheme. */
+export function createGrpcJsTransport(target: string, options: GrpcJsTransportOptions = {}): GrpcJsTransport {
   const client = new grpc.Client(target, options.credentials ?? grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...options.channelOptions });
   const { authorization } = options;
+  const waitForReady = options.waitForReady ?? true;
 
   return {
+    close: () => client.close(),
+
     unary(method, signal, timeoutMs, header, input) {
       const def = methodDefinition(method);
       return new Promise((resolve, reject) => {
@@ -45,12 +72,14 @@ export function createGrpcJsTransport(target: string, options: GrpcJsTransportOp
           def.requestSerialize,
           def.responseDeserialize,
           create(method.input, input),
-          callMetadata(header, timeoutMs, authorization),
+          callMetadata(header, timeoutMs, authorization, waitForReady),
           callOptions(timeoutMs),
           (err, message) => {
             signal?.removeEventListener("abort", onAbort);
-            if (err) reject(errorOf(err, signal));
-            else resolve(withHeaders({ stream: false as const, service: method.parent, method, message: message as never }, received));
+            if (err) return reject(errorOf(err, signal));
+            const response = withHeaders({ stream: false as const, service: method.parent, method, message: message as never }, received);
+            answeredBy.set(response, call.getPeer());
+            resolve(response);
           },
         );
         signal?.addEventListener("abort", onAbort, { once: true });
@@ -61,7 +90,7 @@ export function createGrpcJsTransport(target: string, options: GrpcJsTransportOp
     async stream(method, signal, timeoutMs, header, input) {
       if (signal?.aborted) throw abortError(signal);
       const def = methodDefinition(method);
-      const metadata = callMetadata(header, timeoutMs, authorization);
+      const metadata = callMetadata(header, timeoutMs, authorization, waitForReady);
       const options = callOptions(timeoutMs);
       let call: StreamingCall;
       let single: Promise<Message> | undefined;
@@ -165,12 +194,13 @@ async function onlyMessage(input: AsyncIterable<unknown>): Promise<never> {
  * The call's metadata. A call with a deadline waits for a ready connection
  * until then (gRPC wait-for-ready) instead of failing at once: a peer that is
  * restarting (a rolling deploy) is waited for, not reported UNAVAILABLE. A
- * call without one fails fast rather than wait forever.
+ * call without one fails fast rather than wait forever, and so does every
+ * call of a transport made with `waitForReady: false`.
  */
-function callMetadata(header: HeadersInit | undefined, timeoutMs: number | undefined, authorization?: string): grpc.Metadata {
+function callMetadata(header: HeadersInit | undefined, timeoutMs: number | undefined, authorization: string | undefined, waitForReady: boolean): grpc.Metadata {
   const metadata = metadataFromHeaders(header);
   if (authorization) metadata.set("authorization", authorization);
-  if (timeoutMs !== undefined && timeoutMs > 0) metadata.setOptions({ waitForReady: true });
+  if (waitForReady && timeoutMs !== undefined && timeoutMs > 0) metadata.setOptions({ waitForReady: true });
   return metadata;
 }
 
