@@ -1,12 +1,16 @@
-"""Starts NeMo Gym's own servers (from the nemo-gym package) and our mesh,
-so each can be tested against the other over NeMo Gym's HTTP API."""
+"""Starts NeMo Gym's own servers (its newest release, in the chroot of
+scripts/nemo-gym-env.sh) and our mesh, so each can be tested against the
+other over NeMo Gym's HTTP API. The tests run on this machine's Python
+(scripts/python-env.sh); only NeMo Gym's servers run in the chroot, through
+scripts/nemo-gym-python.sh, and both sides talk over 127.0.0.1."""
 
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,8 +18,20 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-LAUNCH = Path(__file__).with_name("launch.py")
+HERE = Path(__file__).resolve().parent
 DATASET = REPO / "services" / "environments" / "example_single_tool_call" / "data" / "example.jsonl"
+# Inside the chroot this clone is /gym-mesh (scripts/nemo-gym-python.sh).
+LAUNCH = "/gym-mesh/" + str((HERE / "launch.py").relative_to(REPO))
+NEMO_GYM_VERSION = re.search(r"^nemo-gym==(\S+)", (HERE / "requirements.txt").read_text(), re.M).group(1)
+LOGS = Path(tempfile.mkdtemp(prefix="nemo-gym-tests-"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The servers' logs are kept when something failed, and named."""
+    if exitstatus == 0:
+        shutil.rmtree(LOGS, ignore_errors=True)
+    else:
+        print(f"\nlogs of NeMo Gym's servers and of our mesh: {LOGS}")
 
 
 def free_port() -> int:
@@ -24,37 +40,63 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 120) -> None:
+class Processes:
+    """Servers started by the tests; each one's output goes to its own log
+    file (a pipe nobody reads would stall a chatty server)."""
+
+    def __init__(self):
+        self.procs: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(self, args, name: str, **kwargs) -> tuple[subprocess.Popen, Path]:
+        log = LOGS / f"{name}.log"
+        with open(log, "w") as out:
+            kwargs.setdefault("stdout", out)
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stderr=out, text=True, **kwargs)
+        self.procs.append((proc, log))
+        return proc, log
+
+    def stop(self) -> None:
+        for proc, _ in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc, _ in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, log: Path, what: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"{what} exited with {proc.returncode}:\n{proc.stderr.read() if proc.stderr else ''}")
+            pytest.fail(f"{what} exited with {proc.returncode}:\n{tail(log)}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.2)
-    pytest.fail(f"{what} did not listen on port {port} within {timeout} s")
+    pytest.fail(f"{what} did not listen on port {port} within {timeout} s:\n{tail(log)}")
 
 
-class Processes:
-    def __init__(self):
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self, args, **kwargs) -> subprocess.Popen:
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
-        self.procs.append(proc)
-        return proc
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+@pytest.fixture(scope="session")
+def nemo_gym_root() -> str:
+    """The chroot with NeMo Gym's release (made once, cached outside the clone)."""
+    root = os.environ.get("GYM_NEMO_GYM_ROOT")
+    if not root:
+        made = subprocess.run(["bash", str(REPO / "scripts" / "nemo-gym-env.sh")], capture_output=True, text=True, timeout=3600)
+        if made.returncode != 0:
+            why = f"no NeMo Gym {NEMO_GYM_VERSION} chroot (scripts/nemo-gym-env.sh):\n{made.stderr[-3000:]}"
+            if os.environ.get("GYM_REQUIRE_NEMO_GYM") == "1":
+                pytest.fail(why)
+            pytest.skip(why)
+        root = made.stdout.strip()
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -64,23 +106,29 @@ def processes():
     p.stop()
 
 
-def launch_nemo_gym(processes: Processes, *args: str, name: str) -> str:
-    """Runs one NeMo Gym server; returns its base URL."""
+def start_nemo_gym(processes: Processes, root: str, *args: str, name: str) -> tuple[str, subprocess.Popen, Path]:
+    """Starts one NeMo Gym server (test/nemo_gym/launch.py in the chroot); returns its URL, process and log."""
     port = free_port()
-    proc = processes.start([sys.executable, str(LAUNCH), *args, "--name", name, "--port", str(port)], cwd=REPO)
-    wait_for_port(port, proc, f"NeMo Gym server {name}")
-    return f"http://127.0.0.1:{port}"
+    proc, log = processes.start(
+        ["bash", str(REPO / "scripts" / "nemo-gym-python.sh"), LAUNCH, *args, "--port", str(port)],
+        name=name,
+        cwd=REPO,
+        env={**os.environ, "GYM_NEMO_GYM_ROOT": root},
+    )
+    return f"http://127.0.0.1:{port}", proc, log
+
+
+def launch_nemo_gym(processes: Processes, root: str, *args: str, name: str) -> str:
+    """Runs one NeMo Gym server and waits until it listens; returns its base URL."""
+    url, proc, log = start_nemo_gym(processes, root, *args, name=name)
+    wait_for_port(int(url.rsplit(":", 1)[1]), proc, log, f"NeMo Gym {NEMO_GYM_VERSION} server {name}")
+    return url
 
 
 @pytest.fixture(scope="session")
-def nemo_weather(processes) -> str:
+def nemo_weather(processes, nemo_gym_root) -> str:
     """NeMo Gym's own example_single_tool_call resources server."""
-    return launch_nemo_gym(
-        processes,
-        "resources",
-        "resources_servers.example_single_tool_call.app:SimpleWeatherResourcesServer",
-        name="nemo_weather",
-    )
+    return launch_nemo_gym(processes, nemo_gym_root, "resources", "example_single_tool_call", name="nemo_weather")
 
 
 @pytest.fixture(scope="session")
@@ -106,14 +154,18 @@ def mesh(processes, nemo_weather) -> dict[str, str]:
         "    model: policy_model\n"
         "    resources: nemo_weather\n"
     )
-    file = Path(tempfile.mkdtemp()) / "mesh.yaml"
+    file = LOGS / "mesh.yaml"
     file.write_text(config)
-    proc = processes.start(
+    proc = subprocess.Popen(
         ["node", str(REPO / "bin" / "gym.js"), "serve", "--config", str(file)],
         cwd=REPO,
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
+        stderr=open(LOGS / "mesh.log", "w"),
+        text=True,
         env={**os.environ, "GYM_LOG": "off"},
     )
+    processes.procs.append((proc, LOGS / "mesh.log"))
     urls = {}
     for line in proc.stdout:
         if line.strip() == "ready":
@@ -122,7 +174,7 @@ def mesh(processes, nemo_weather) -> dict[str, str]:
         name, *rest = line.split()
         urls[name] = next(field for field in rest if field.startswith("http://"))
     else:
-        pytest.fail(f"gym serve exited:\n{proc.stderr.read()}")
+        pytest.fail(f"gym serve exited:\n{tail(LOGS / 'mesh.log')}")
     return urls
 
 

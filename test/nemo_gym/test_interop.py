@@ -1,4 +1,4 @@
-"""Our servers and NeMo Gym's own (from the nemo-gym package), each driving the other."""
+"""Our servers and NeMo Gym's own (its newest release, from the nemo-gym package), each driving the other."""
 
 import json
 import urllib.error
@@ -25,12 +25,15 @@ def test_our_agent_runs_on_a_nemo_gym_resources_server(mesh, rows):
     assert result["reward"] == 1.0
 
 
-def test_nemo_gym_simple_agent_runs_on_our_servers(processes, mesh, rows):
+def test_nemo_gym_simple_agent_runs_on_our_servers(processes, nemo_gym_root, mesh, rows):
     # NeMo Gym's own simple_agent, with our resources server and our model instance's
     # OpenAI-compatible HTTP face (in front of the mock model) as its model server.
     agent = launch_nemo_gym(
         processes,
+        nemo_gym_root,
         "simple_agent",
+        "--name",
+        "nemo_simple_agent",
         "--resources",
         f"example_single_tool_call={mesh['example_single_tool_call']}",
         "--model",
