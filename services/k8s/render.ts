@@ -170,8 +170,8 @@ function overlayComment(k: Kustomization, values: Record<string, string>): strin
   const lines = [`${MARKER}: an example overlay; copy it to make your own (a render replaces overlays/example).`];
   if (k.replicas?.length) {
     lines.push(
-      ` Environments and agents run ${k.replicas[0]!.count} pods each. A session lives in one resources pod's memory: the mesh's gRPC client keeps one`,
-      " connection per peer, so the calls of a session reach the pod that seeded it (a lost session is retried from a fresh one).",
+      ` Environments and agents run ${k.replicas[0]!.count} pods each. Callers spread calls round-robin over every pod;`,
+      " a session lives in one resources pod's memory and its calls go to the pod that seeded it (a lost one is retried from a fresh session).",
     );
   }
   if (Object.keys(values).length > 0) lines.push(` gym-env.yaml points the model at vLLM: ${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(", ")}.`);

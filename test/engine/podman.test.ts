@@ -116,9 +116,10 @@ function adaptForPodman(baseDir: string): string {
   return file;
 }
 
-/** The pods' grpc.health.v1 answer on their grpc port, as the kubelet's probe asks it. */
+/** The pods' grpc.health.v1 answer where the rendered probe asks it: the grpc port, or the main port of the HTTP-only mock model. */
 async function healthOf(pod: string): Promise<string> {
-  const health = clientFor(Health, `grpc://${await podIp(pod)}:9090`);
+  const ip = await podIp(pod);
+  const health = clientFor(Health, pod.startsWith(kubeName("mock_openai")) ? `http://${ip}:8080` : `grpc://${ip}:9090`);
   try {
     const { status } = await health.check({}, { timeoutMs: 2_000 });
     return HealthCheckResponse_ServingStatus[status];
@@ -209,6 +210,7 @@ describe("the image and the rendered manifests on podman", () => {
     await replace(podName(AGENT, 1));
     const afterAgent = landed();
 
+    console.info(`engine: ${afterResources} and ${afterAgent} of ${ROWS.length * REPEATS} rollouts had landed after each replacement`);
     const code = await exited;
     clearTimeout(timer);
     expect(code, printed).toBe(0);
@@ -223,6 +225,7 @@ describe("the image and the rendered manifests on podman", () => {
     const failures = path.join(tmp, "rollouts_failures.jsonl");
     expect(fs.existsSync(failures) ? readJsonl(failures) : []).toEqual([]);
     expect(lines.every((l) => l.reward === 1)).toBe(true);
+    console.info(`engine: rollouts tried more than once: ${lines.filter((l) => Number(l._ng_attempts ?? 1) > 1).length}`);
 
     // Both replicas of each served calls, the replaced ones since they came back too.
     for (const name of ["example_single_tool_call", AGENT]) {
