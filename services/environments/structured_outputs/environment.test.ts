@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../../gen/gymmesh/v1/resources_pb.js";
 import { responseFromJson, taskFromJson, verdictFields } from "../../openai/responses-json.js";
 import { createResourcesService } from "../../resources/host.js";
-import structuredOutputs from "./environment.js";
+import structuredOutputs, { gradeText, structuredOutputsSettings } from "./environment.js";
+import type { StructuredOutputsRow } from "./row.js";
 
 type Json = Record<string, any>;
 
@@ -96,7 +97,7 @@ describe("structured_outputs tool-call rows (data/example.jsonl, v4)", () => {
       const payload = sample(JSON.parse(row.schema_str));
       const { reward, extra } = await verify(row, response([functionCall(row.tool_name, argumentsFor(row, payload))]));
       expect({ tool: row.tool_name, reward, error: extra.error_message }).toEqual({ tool: row.tool_name, reward: 1, error: null });
-      expect(extra).toMatchObject({ schema_type: "json", response_mode: "tool_call", error_type: null, semantic_reward: 1 });
+      expect(extra).toMatchObject({ schema_type: "json", response_mode: "tool_call", error_type: null });
     }
   });
 
@@ -131,18 +132,47 @@ describe("structured_outputs tool-call rows (data/example.jsonl, v4)", () => {
 describe("structured_outputs text rows (data/structured_outputs_v3_example.jsonl)", () => {
   const rows = readJsonl("structured_outputs_v3_example.jsonl");
 
-  it("validates JSON answers; other text formats are refused as unimplemented", async () => {
-    expect(new Set(rows.map((r) => r.schema_type))).toEqual(new Set(["json", "yaml", "toml", "csv"]));
-    for (const row of rows) {
-      const schema = JSON.parse(row.schema_str);
-      const text = JSON.stringify(sample(schema));
-      if (row.schema_type === "json") {
-        expect((await verify(row, response([message(text)]))).reward).toBe(1);
-        expect((await verify(row, response([message(`\`\`\`json\n${text}\n\`\`\``)]))).extra.error_type).toBe("parse_error");
-      } else {
-        await expect(verify(row, response([message(text)]))).rejects.toMatchObject({ code: Code.Unimplemented, rawMessage: expect.stringContaining(row.schema_type) });
-      }
+  it("parses the answer as the row's format: a JSON text of the sample passes as JSON and YAML only", async () => {
+    expect(rows.map((r) => r.schema_type)).toEqual(["toml", "csv", "csv", "yaml", "json"]);
+    // What NeMo Gym 0.7.0 gives for these texts (computed by running its verifier).
+    const expected = [
+      { reward: 0, error_type: "parse_error", prefix: "TOMLDecodeError: " },
+      { reward: 0, error_type: "validation_error", prefix: "ValidationError: [] is not of type 'object'" },
+      { reward: 0, error_type: "validation_error", prefix: "ValidationError: [] is not of type 'object'" },
+      { reward: 1, error_type: null, prefix: null },
+      { reward: 1, error_type: null, prefix: null },
+    ];
+    for (const [i, row] of rows.entries()) {
+      const text = JSON.stringify(sample(JSON.parse(row.schema_str)));
+      const { reward, extra } = await verify(row, response([message(text)]));
+      const want = expected[i]!;
+      expect({ reward, error_type: extra.error_type }).toEqual({ reward: want.reward, error_type: want.error_type });
+      if (want.prefix) expect(extra.error_message).toMatch(new RegExp(`^${want.prefix.replace(/[[\]()]/g, "\\$&")}`));
     }
+    const json = rows.find((r) => r.schema_type === "json")!;
+    const fenced = `\`\`\`json\n${JSON.stringify(sample(JSON.parse(json.schema_str)))}\n\`\`\``;
+    expect((await verify(json, response([message(fenced)]))).extra.error_type).toBe("parse_error");
+  });
+});
+
+describe("structured_outputs settings: xml_coerce_types (NeMo Gym's server config)", () => {
+  const schema = (age: string, tags: object) => JSON.stringify({ type: "object", properties: { p: { type: "object", properties: { age: { type: age }, tags } } } });
+  const row = (schemaStr: string): StructuredOutputsRow => ({ schemaStr, schemaType: "xml", responseMode: "text", toolName: null, toolPayloadKey: null });
+  const xml = "<p><age>30</age><tags><t>a</t></tags></p>";
+  const arrayTags = { type: "array", items: { type: "string" } };
+
+  it("defaults to on, as in NeMo Gym", () => {
+    expect(structuredOutputsSettings.parse({})).toEqual({ xml_coerce_types: true });
+    expect(structuredOutputsSettings.safeParse({ xml_coerce_type: false }).success).toBe(false);
+  });
+
+  // Rewards: NeMo Gym 0.7.0 with xml_coerce_types true / false (computed by running its verifier).
+  it("coerces numbers and unwraps repeated children only when on", () => {
+    expect(gradeText(row(schema("integer", arrayTags)), xml, { xml_coerce_types: true }).reward).toBe(1);
+    const off = gradeText(row(schema("integer", arrayTags)), xml, { xml_coerce_types: false });
+    expect(off).toMatchObject({ reward: 0, errorType: "validation_error" });
+    expect(off.errorMessage).toMatch(/^ValidationError: \{'t': 'a'\} is not of type 'array'/);
+    expect(gradeText(row(schema("string", { type: "object", properties: { t: { type: "string" } } })), xml, { xml_coerce_types: false }).reward).toBe(1);
   });
 });
 

@@ -32,7 +32,6 @@ export const structuredOutputsTaskSchema = z.looseObject({
   tool_name: text(),
   /** Tool-call mode: the arguments key that wraps the payload (none when unset). */
   tool_payload_key: text(),
-  semantic_verifier_config: z.record(z.string(), z.unknown()).nullish(),
   // Dataset metadata, type-checked only.
   problem_type: text(),
   schema_repr: text(),

@@ -1,51 +1,27 @@
-// Schema checking as NeMo Gym's structured_outputs does it: the schema is made
-// strict (every declared property required, no others allowed), checked
-// against the JSON Schema 2020-12 meta-schema (openapi-schema-validator's
-// check_schema), then the value is validated with Python's jsonschema rules:
+// Schema checking as NeMo Gym's structured_outputs does it: the (strict,
+// see strictify.ts) schema is checked against the JSON Schema 2020-12
+// meta-schema (openapi-schema-validator's check_schema), then the value is
+// validated with Python's jsonschema rules:
 //
 // * `format` is an annotation only, never asserted;
 // * `pattern` / `patternProperties` are Python regexes matched with re.search
 //   (translated, see ../mcqa/python-regex.ts), and a pattern Python cannot
 //   compile makes the schema invalid;
-// * "integer" accepts 3.0 and NaN/Infinity are numbers (Python floats).
+// * "integer" accepts 3.0 and NaN/Infinity are numbers (Python floats);
+// * values JSON has no type for (dates, bytes... from YAML/TOML) are of no
+//   type, and non-str dict keys are no property name (pycompat/objects.ts);
+//   re.search on such a key is Python's TypeError;
+// * a self-referencing value (a YAML alias inside its anchor) that is walked
+//   forever is Python's RecursionError;
+// * OpenAPI 3.0's `nullable`, which ajv knows, is an unknown keyword (ignored).
 //
 // The error text imitates jsonschema's best_match error and its str().
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { PythonRegex, UnsupportedPythonRegexError } from "../../pycompat/regex.js";
+import { isPyNonStrKey, pyKeyRepr, pyNonStrKeyType, setOwn } from "../../pycompat/objects.js";
 import { pyPformat, pyRepr } from "../../pycompat/repr.js";
-
-/** Subschemas strictify leaves alone (composition, conditionals, definitions). */
-const STRICTIFY_SKIP = new Set(["if", "then", "else", "oneOf", "anyOf", "allOf", "$defs", "definitions"]);
-
-/** A schema NeMo Gym's verifier itself cannot process (it fails with a server error there). */
-export class UnusableSchemaError extends Error {}
-
-/**
- * Every object with "properties" gets `required` = all its property names and
- * `additionalProperties: false`; applied recursively through every key except
- * STRICTIFY_SKIP, including into lists. Mutates `schema`.
- */
-export function strictify(schema: unknown, path = "schema"): void {
-  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return;
-  const obj = schema as Record<string, unknown>;
-  if (Object.hasOwn(obj, "properties")) {
-    obj.required = pythonList(obj.properties, `${path}.properties`);
-    obj.additionalProperties = false;
-  }
-  for (const [k, v] of Object.entries(obj)) {
-    if (STRICTIFY_SKIP.has(k)) continue;
-    if (Array.isArray(v)) v.forEach((item, i) => strictify(item, `${path}.${k}[${i}]`));
-    else strictify(v, `${path}.${k}`);
-  }
-}
-
-/** Python's list(x): keys of a dict, items of a list, characters of a str. */
-function pythonList(v: unknown, path: string): unknown[] {
-  if (Array.isArray(v)) return [...v];
-  if (typeof v === "string") return [...v];
-  if (typeof v === "object" && v !== null) return Object.keys(v);
-  throw new UnusableSchemaError(`${path} is ${JSON.stringify(v)}, which has no property names`);
-}
+import { pyReprString } from "../../pycompat/str.js";
+import { PyException } from "./py-error.js";
 
 function isValidPythonRegex(pattern: string): boolean {
   try {
@@ -80,7 +56,11 @@ const ajv = new Ajv2020({
       (pattern: string) => {
         const regex = new PythonRegex(pattern);
         // ajv caches compiled patterns by toString().
-        return { test: (s: string) => regex.search(s) !== null, toString: () => `python:${pattern}` };
+        const test = (s: string) => {
+          if (isPyNonStrKey(s)) throw new PyException("TypeError", `expected string or bytes-like object, got '${pyNonStrKeyType(s)}'`);
+          return regex.search(s) !== null;
+        };
+        return { test, toString: () => `python:${pattern}` };
       },
       { code: "pythonRegex" },
     ) as never,
@@ -105,9 +85,23 @@ export function validateAgainstSchema(instance: unknown, schema: unknown): strin
     return `SchemaError: ${(err as Error).message}`;
   }
   try {
-    if (validate(instance)) return null;
+    let valid: boolean;
+    try {
+      valid = validate(instance) as boolean;
+    } catch (err) {
+      if (err instanceof RangeError) return "RecursionError: maximum recursion depth exceeded";
+      throw err;
+    }
+    if (valid) return null;
     const best = bestMatch(issues(validate.errors ?? [], instance, schema));
-    return best ? `ValidationError: ${describeIssue(best)}` : "ValidationError: invalid";
+    if (!best) return "ValidationError: invalid";
+    try {
+      return `ValidationError: ${describeIssue(best)}`;
+    } catch (err) {
+      // A self-referencing value cannot be printed; Python prints [...] there.
+      if (err instanceof RangeError) return `ValidationError: ${best.keyword} failed on a recursive value`;
+      throw err;
+    }
   } finally {
     // Compiled schemas are cached by object; each verify brings a new one.
     ajv.removeSchema(checked);
@@ -118,7 +112,32 @@ export function validateAgainstSchema(instance: unknown, schema: unknown): strin
 function withoutDialect(schema: unknown): object | boolean {
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return schema as boolean;
   const { $schema: _ignored, ...rest } = schema as Record<string, unknown>;
-  return rest;
+  return withoutNullable(rest) as object;
+}
+
+/** Keywords whose value is a map of names to schemas, and keywords whose value is data. */
+const SCHEMA_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
+const DATA_KEYWORDS = new Set(["const", "enum", "default", "examples"]);
+
+/**
+ * The schema without OpenAPI 3.0's `nullable` keyword, which ajv applies (it
+ * adds "null" to `type`, and refuses it without `type`) but Python's 2020-12
+ * validator ignores as an unknown keyword. Property *names* "nullable" stay.
+ */
+function withoutNullable(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutNullable);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === "nullable") continue;
+    if (DATA_KEYWORDS.has(k)) setOwn(out, k, v);
+    else if (SCHEMA_MAPS.has(k) && typeof v === "object" && v !== null && !Array.isArray(v)) {
+      const map: Record<string, unknown> = {};
+      for (const [name, sub] of Object.entries(v)) setOwn(map, name, withoutNullable(sub));
+      setOwn(out, k, map);
+    } else setOwn(out, k, withoutNullable(v));
+  }
+  return out;
 }
 
 // --- jsonschema's best_match ------------------------------------------------
@@ -174,7 +193,8 @@ function walk(root: unknown, segments: string[]): { value: unknown; path: PathIt
 function issues(errors: ErrorObject[], instance: unknown, schema: unknown): Issue[] {
   // One jsonschema error per additionalProperties keyword, listing every extra property.
   const merged: ErrorObject[] = [];
-  for (const e of errors) {
+  // jsonschema reports a failing then/else branch's own errors, never one for "if".
+  for (const e of errors.filter((x) => x.keyword !== "if")) {
     const twin = merged.find((m) => e.keyword === "additionalProperties" && m.keyword === e.keyword && m.schemaPath === e.schemaPath && m.instancePath === e.instancePath);
     if (twin) (twin.params.extras as string[]).push(e.params.additionalProperty as string);
     else merged.push(e.keyword === "additionalProperties" ? { ...e, params: { extras: [e.params.additionalProperty] } } : e);
@@ -287,9 +307,9 @@ function message(issue: Issue): string {
       const extras = [...(issue.params.extras as string[])].sort();
       const patterns = issue.schema.patternProperties;
       if (typeof patterns === "object" && patterns !== null) {
-        return `${extras.map(pyRepr).join(", ")} ${extras.length === 1 ? "does" : "do"} not match any of the regexes: ${Object.keys(patterns).sort().map(pyRepr).join(", ")}`;
+        return `${extras.map(keyRepr).join(", ")} ${extras.length === 1 ? "does" : "do"} not match any of the regexes: ${Object.keys(patterns).sort().map(pyRepr).join(", ")}`;
       }
-      return `Additional properties are not allowed (${extras.map(pyRepr).join(", ")} ${extras.length === 1 ? "was" : "were"} unexpected)`;
+      return `Additional properties are not allowed (${extras.map(keyRepr).join(", ")} ${extras.length === 1 ? "was" : "were"} unexpected)`;
     }
     case "enum":
       return `${r} is not one of ${pyRepr(kw)}`;
@@ -336,6 +356,8 @@ function message(issue: Issue): string {
       return `${r} is not valid under the given schema (${issue.keyword})`;
   }
 }
+
+const keyRepr = (key: string) => pyKeyRepr(key, pyReprString);
 
 function formatIndex(word: string, path: PathItem[]): string {
   return word + path.map((p) => `[${pyRepr(p)}]`).join("");
