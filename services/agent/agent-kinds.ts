@@ -30,7 +30,7 @@ export interface AgentKindInfo {
 export const AGENT_KINDS = [
   {
     name: "simple_agent",
-    summary: "The default: calls the model and runs its tool calls until it answers without one (or max_steps), then verifies.",
+    summary: "The default: calls the model and runs its tool calls until a turn has none (or max_steps), then verifies.",
     drives: "tools",
     run: runSimpleAgent,
   },

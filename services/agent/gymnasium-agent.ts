@@ -1,7 +1,8 @@
-// NeMo Gym's gymnasium_agent: Reset the environment (its observation joins
-// the input as a user message), then alternate one model turn and one Step
-// until the environment says terminated or truncated, or the step limit
-// (then the rollout is truncated). The reward is the sum of the step rewards;
+// NeMo Gym's gymnasium_agent (as of NeMo Gym 0.7.0): Reset the environment
+// (its observation joins the input as a user message), then alternate one
+// model turn and one Step until the environment says terminated or truncated,
+// or the step limit (then the rollout is truncated). A step that goes on adds
+// its info.tool_outputs and observation to the conversation; the last does not. The reward is the sum of the step rewards;
 // terminated, truncated and the last step's info are written beside it.
 import { randomUUID } from "node:crypto";
 import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
@@ -60,15 +61,16 @@ export async function runGymnasiumAgent(deps: AgentDeps, task: Task, rolloutId: 
       const step = await clock.time("verify", episodes.step({ episodeId: reset.episodeId, task, response }, deadline.call("step")));
       total += step.reward;
       info = jsonObjectOf(step.infoJson, "info_json");
-      for (const out of toolOutputs(info)) emit(out);
-      if (step.observation) emit(userMessage(step.observation));
       if (step.terminated || step.truncated) {
-        // The environment closed the session with the episode.
+        // The environment closed the session with the episode. As NeMo Gym's
+        // agent, the last step's tool outputs and observation are not added.
         open = false;
         terminated = step.terminated;
         truncated = step.truncated;
         break;
       }
+      for (const out of toolOutputs(info)) emit(out);
+      if (step.observation) emit(userMessage(step.observation));
     }
 
     if (!last) throw new ConnectError(`${deps.name}: the episode ended before any model turn`, Code.Internal);

@@ -1,8 +1,13 @@
 // A ResourcesService backed by a NeMo Gym resources server over HTTP, so our
 // agents can run against NeMo Gym's own (Python) environments. Each session
-// keeps the cookies the server sets, and sends them back on every call, as
-// NeMo Gym's agents do. Tool calls behave as in NeMo Gym's simple_agent: the
-// server's reply body, whatever its status, is the tool's output.
+// keeps the cookies the server sets, merged (a later Set-Cookie replaces only
+// its own name), and sends them back on every call, as NeMo Gym 0.7.0's
+// simple_agent does. Tool calls behave as in that agent: the server's reply
+// body, whatever its status, is the tool's output. Verify sends the row as it
+// came plus the response (`{...row, "response": ...}`), nothing re-serialized
+// with defaults. CloseSession posts 0.7.0's close body
+// (`{resources_session_id, episode_id}`); a server without that route (404)
+// or with another close body (422) has nothing to close there.
 // Multi-turn Reset/Step are not part of NeMo Gym's HTTP resources servers: UNIMPLEMENTED.
 import { randomUUID } from "node:crypto";
 import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
@@ -41,7 +46,7 @@ export function createRemoteResourcesService(baseUrl: string, name: string): Par
 
   return {
     async seedSession(req, ctx) {
-      const sessionId = randomUUID();
+      const sessionId = newSessionId();
       jars.set(sessionId, new Map());
       const row = req.task ? taskToJson(req.task) : {};
       expectOk("seed_session", await post("seed_session", JSON.stringify(row), sessionId, ctx.signal));
@@ -86,13 +91,29 @@ export function createRemoteResourcesService(baseUrl: string, name: string): Par
 
     async closeSession(req, ctx) {
       if (!jars.has(req.sessionId)) return {};
-      const r = await post("close_session", "{}", req.sessionId, ctx.signal);
+      const r = await post("close_session", JSON.stringify(closeSessionBody(req.sessionId)), req.sessionId, ctx.signal);
       jars.delete(req.sessionId);
-      // Older NeMo Gym servers have no /close_session: nothing to close there.
-      if (r.status !== 404) expectOk("close_session", r);
+      // No /close_session (404: older servers), or one that takes another body (422): nothing to close there.
+      if (r.status !== 404 && r.status !== 422) expectOk("close_session", r);
       return {};
     },
   };
+}
+
+/**
+ * A session id that is also a valid NeMo Gym `EpisodeId.rollout_id`
+ * (`^[A-Za-z0-9][A-Za-z0-9._-]*$`, not ending in the reserved `-a<N>`).
+ */
+function newSessionId(): string {
+  for (;;) {
+    const id = randomUUID();
+    if (!/-a[1-9][0-9]*$/.test(id)) return id;
+  }
+}
+
+/** NeMo Gym 0.7.0's ResourcesCloseSessionRequest for one of our sessions. */
+export function closeSessionBody(sessionId: string): JsonObject {
+  return { resources_session_id: sessionId, episode_id: { rollout_id: sessionId, attempt: 0 } };
 }
 
 /** NeMo Gym's `reward_components` when it is a map of numbers (anything else stays a plain field). */

@@ -51,7 +51,7 @@ describe("Python regexes on JavaScript", () => {
     });
   }
 
-  for (const [pattern, feature] of [["(?>a)", "atomic"], ["a++", "possessive"], ["(a)(?(1)b|c)", "conditional"], ["\\N{DIGIT ONE}", "\\N"], ["(?i:a)b", "ignore-case"]]) {
+  for (const [pattern, feature] of [["(?>a)", "atomic"], ["a++", "possessive"], ["(a)(?(1)b|c)", "conditional"], ["\\N{DIGIT ONE}", "\\N"], ["(a)(?i:\\1)", "ignore-case"], ["(?a:x)", "(?a:...)"]]) {
     it(`refuses valid Python it cannot express: ${pattern}`, () => {
       expect(() => new PythonRegex(pattern!)).toThrow(UnsupportedPythonRegexError);
       expect(() => new PythonRegex(pattern!)).toThrow(feature!);

@@ -9,13 +9,20 @@
 //   (JS also excludes \r, U+2028, U+2029).
 // * Syntax: (?P<name>...), (?P=name), (?#...), inline flags, {,n}, \Z, \A,
 //   octal escapes, and literal `{`/`}`/`]` that the `u` flag rejects.
+// * IGNORECASE is Python's own (simple lowercase plus re._casefix's extra
+//   cases, from CPython's tables: casefold.ts), not JS's case folding: `(?i)[a-z]`
+//   matches ı and İ, `(?i)i` matches İ. Case-insensitive literals and sets
+//   become explicit sets (regex-sets.ts), so no JS `i` flag is ever used and
+//   a scoped (?i:...) or (?-i:...) works too.
 //
 // The translator parses Python's syntax and emits an equivalent JS pattern
 // (always with the `u` flag, so matching is per code point as in Python).
 // Patterns Python itself rejects raise PythonRegexError (re.error); valid
 // Python that has no JS equivalent here (atomic groups, possessive
-// quantifiers, conditionals, \N{...}, a scoped ignore-case flag) raises
-// UnsupportedPythonRegexError, so callers never silently match differently.
+// quantifiers, conditionals, \N{...}, scoped (?a:...)/(?u:...), a
+// backreference under IGNORECASE) raises UnsupportedPythonRegexError, so
+// callers never silently match differently.
+import { classPattern, jsLiteral, literalPattern, type ClassItem, type Fold } from "./regex-sets.js";
 
 /** The pattern is not a valid Python regex (Python raises re.error). */
 export class PythonRegexError extends Error {
@@ -57,7 +64,6 @@ interface Scope {
 /** [min, max] length in code points of what a node matches (for Python's fixed-width look-behind rule). */
 type Width = [number, number];
 
-const SPECIAL_OUTSIDE = new Set([..."^$\\.*+?()[]{}|/"]);
 const ASCII_LETTER = /^[A-Za-z]$/;
 const DIGIT = /^[0-9]$/;
 const OCT = /^[0-7]$/;
@@ -68,6 +74,7 @@ export class PythonRegex {
   readonly pattern: string;
   /** The JS source (use with `flags`). */
   readonly source: string;
+  /** Always "u": case-insensitive parts are explicit sets in `source`. */
   readonly flags: string;
   /** Number of capturing groups (Python's `pattern.groups`). */
   readonly groups: number;
@@ -77,11 +84,11 @@ export class PythonRegex {
 
   constructor(pattern: string, flags: PythonRegexFlags = {}) {
     const t = new Translator(pattern, flags);
-    const { source, groups, ignoreCase } = t.translate();
+    const { source, groups } = t.translate();
     this.pattern = pattern;
     this.source = source;
     this.groups = groups;
-    this.flags = ignoreCase ? "iu" : "u";
+    this.flags = "u";
     try {
       this.searcher = new RegExp(source, `${this.flags}g`);
       this.sticky = new RegExp(source, `${this.flags}y`);
@@ -156,15 +163,6 @@ function advance(text: string, i: number): number {
   return i + (cp !== undefined && cp > 0xffff ? 2 : 1);
 }
 
-function jsLiteral(cp: number): string {
-  const ch = String.fromCodePoint(cp);
-  return SPECIAL_OUTSIDE.has(ch) ? `\\${ch}` : cp < 0x20 || cp === 0x2028 || cp === 0x2029 ? `\\u{${cp.toString(16)}}` : ch;
-}
-
-function classLiteral(cp: number): string {
-  return `\\u{${cp.toString(16)}}`;
-}
-
 class Translator {
   private readonly chars: string[];
   private pos = 0;
@@ -172,7 +170,6 @@ class Translator {
   private readonly openGroups = new Set<number>();
   private readonly names = new Map<string, number>();
   private readonly ascii: boolean;
-  private globalIgnoreCase: boolean;
   private readonly scopes: Scope[];
 
   constructor(
@@ -180,7 +177,7 @@ class Translator {
     flags: PythonRegexFlags,
   ) {
     this.chars = [...pattern];
-    this.globalIgnoreCase = !!flags.ignoreCase;
+    let ignoreCase = !!flags.ignoreCase;
     let ascii = !!flags.ascii;
     let unicode = false;
     let multiline = !!flags.multiline;
@@ -191,7 +188,7 @@ class Translator {
       const m = /^\(\?([aiLmsux]+)\)/.exec(this.chars.slice(this.pos, this.pos + 16).join(""));
       if (!m) break;
       for (const f of m[1]!) {
-        if (f === "i") this.globalIgnoreCase = true;
+        if (f === "i") ignoreCase = true;
         else if (f === "m") multiline = true;
         else if (f === "s") dotAll = true;
         else if (f === "x") verbose = true;
@@ -203,20 +200,31 @@ class Translator {
     }
     if (ascii && unicode) throw this.error("bad inline flags: flags 'a' and 'u' are incompatible");
     this.ascii = ascii;
-    this.scopes = [{ multiline, dotAll, verbose, ignoreCase: this.globalIgnoreCase }];
+    this.scopes = [{ multiline, dotAll, verbose, ignoreCase }];
   }
 
-  translate(): { source: string; groups: number; ignoreCase: boolean } {
+  translate(): { source: string; groups: number } {
     const [source] = this.alternation();
     if (this.pos < this.chars.length) {
       // Only an unmatched ")" stops the top-level alternation early.
       throw this.error("unbalanced parenthesis");
     }
-    return { source, groups: this.groups, ignoreCase: this.globalIgnoreCase };
+    return { source, groups: this.groups };
   }
 
   private get scope(): Scope {
     return this.scopes[this.scopes.length - 1]!;
+  }
+
+  /** How the current scope folds case: undefined without IGNORECASE. */
+  private get fold(): Fold | undefined {
+    return this.scope.ignoreCase ? (this.ascii ? "ascii" : "unicode") : undefined;
+  }
+
+  /** A backreference: exact in JS, so refused where Python compares case-insensitively. */
+  private backreference(group: string): string {
+    if (this.scope.ignoreCase) throw this.unsupported("backreference under ignore-case");
+    return `(?:\\${group})`;
   }
 
   private error(message: string, at = this.pos): PythonRegexError {
@@ -350,7 +358,7 @@ class Translator {
       case "{":
         return ["\\{", [1, 1], true];
       default:
-        return [jsLiteral(c.codePointAt(0)!), [1, 1], true];
+        return [literalPattern(c.codePointAt(0)!, this.fold), [1, 1], true];
     }
   }
 
@@ -381,7 +389,7 @@ class Translator {
         const index = this.names.get(name);
         if (index === undefined) throw this.error(`unknown group name '${name}'`, start);
         if (this.openGroups.has(index)) throw this.error("cannot refer to an open group", start);
-        return [`(?:\\k<${name}>)`, [0, Infinity], true];
+        return [this.backreference(`k<${name}>`), [0, Infinity], true];
       }
       throw this.error(`unknown extension ?P${d}`, start);
     }
@@ -466,7 +474,6 @@ class Translator {
       if (f === "x") scope.verbose = false;
       if (f === "i") scope.ignoreCase = false;
     }
-    if (scope.ignoreCase !== this.globalIgnoreCase) throw this.unsupported("scoped ignore-case flag (?i:...)");
     this.scopes.push(scope);
     try {
       return this.wrap("(?:", start);
@@ -523,7 +530,7 @@ class Translator {
     }
     if (DIGIT.test(c)) {
       // Octal escape (\0, \0oo, three octal digits) or a group reference.
-      if (c === "0") return [jsLiteral(this.octal("0", 2)), [1, 1], true];
+      if (c === "0") return [literalPattern(this.octal("0", 2), this.fold), [1, 1], true];
       let digits = c;
       if (this.peek() !== undefined && DIGIT.test(this.peek()!)) {
         digits += this.next();
@@ -531,15 +538,15 @@ class Translator {
           digits += this.next();
           const value = parseInt(digits, 8);
           if (value > 0o377) throw this.error(`octal escape value \\${digits} outside of range 0-0o377`, start);
-          return [jsLiteral(value), [1, 1], true];
+          return [literalPattern(value, this.fold), [1, 1], true];
         }
       }
       const group = Number(digits);
       if (group > this.groups) throw this.error(`invalid group reference ${group}`, start + 1);
       if (this.openGroups.has(group)) throw this.error("cannot refer to an open group", start);
-      return [`(?:\\${group})`, [0, Infinity], true];
+      return [this.backreference(String(group)), [0, Infinity], true];
     }
-    return [jsLiteral(this.escapedCodePoint(c, start, false)), [1, 1], true];
+    return [literalPattern(this.escapedCodePoint(c, start, false), this.fold), [1, 1], true];
   }
 
   /** After "\" + c (not a class shorthand): the literal code point it stands for. */
@@ -599,8 +606,7 @@ class Translator {
       negated = true;
       this.pos++;
     }
-    const items: string[] = []; // class-safe pieces
-    const alternatives: string[] = []; // negated shorthands, which a JS class cannot hold
+    const items: ClassItem[] = [];
     let first = true;
     for (;;) {
       const c = this.peek();
@@ -612,8 +618,8 @@ class Translator {
       first = false;
       const lo = this.classAtom(start);
       if (typeof lo === "string") {
-        if (lo.startsWith("!")) alternatives.push(lo.slice(1));
-        else items.push(lo);
+        // A negated shorthand cannot stand in a JS class: it becomes an alternative.
+        items.push(lo.startsWith("!") ? { kind: "category", alt: lo.slice(1) } : { kind: "category", safe: lo });
         if (this.peek() === "-" && this.peek(1) !== "]" && this.peek(1) !== undefined) {
           throw this.error("bad character range", this.pos);
         }
@@ -625,18 +631,12 @@ class Translator {
         const hi = this.classAtom(start);
         if (typeof hi === "string") throw this.error("bad character range", hiStart);
         if (hi < lo) throw this.error("bad character range", hiStart);
-        items.push(`${classLiteral(lo)}-${classLiteral(hi)}`);
+        items.push({ kind: "range", lo, hi, literal: false });
       } else {
-        items.push(classLiteral(lo));
+        items.push({ kind: "range", lo, hi: lo, literal: true });
       }
     }
-    const set = items.join("");
-    if (alternatives.length === 0) {
-      if (set === "") return negated ? "[\\s\\S]" : "[]";
-      return negated ? `[^${set}]` : `[${set}]`;
-    }
-    const union = [...(set ? [`[${set}]`] : []), ...alternatives].join("|");
-    return negated ? `(?:(?!${union})[\\s\\S])` : `(?:${union})`;
+    return classPattern(negated, items, this.fold);
   }
 
   /**
@@ -683,7 +683,12 @@ export function tryPythonRegex(pattern: string, flags: PythonRegexFlags = {}): P
   }
 }
 
-/** re.escape for a literal inside a JS `u` pattern. */
+/** Python's re.escape: the text as a Python pattern that matches it literally. */
+export function pythonReEscape(text: string): string {
+  return [...text].map((c) => ("()[]{}?*+-|^$\\.&~# \t\n\r\v\f".includes(c) ? `\\${c}` : c)).join("");
+}
+
+/** A literal inside a JS `u` pattern (exact: no Python IGNORECASE; see pythonReEscape). */
 export function escapeForJsRegex(text: string): string {
   return [...text].map((c) => jsLiteral(c.codePointAt(0)!)).join("");
 }

@@ -6,7 +6,7 @@ import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
 import { describe, expect, it } from "vitest";
 import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { ResponseSchema } from "../../gen/gymmesh/v1/responses_pb.js";
-import { taskFromJson, verdictFields } from "../openai/responses-json.js";
+import { responseFromJson, taskFromJson, verdictFields } from "../openai/responses-json.js";
 import { z } from "zod";
 import { defineEnvironment, defineTool, laxInt, taskFields, type Environment } from "./environment.js";
 import { createResourcesHost, createResourcesService, type HostOptions } from "./host.js";
@@ -103,5 +103,44 @@ describe("ResourcesService host", () => {
   it("rejects a verifier's reward that is not a finite number", async () => {
     const bad = defineEnvironment({ name: "bad", description: "", tools: [], verify: () => ({ reward: Number.NaN }) });
     await expect(client({}, bad).verify({ task, response })).rejects.toMatchObject({ code: Code.Internal });
+  });
+
+  it("refuses output_text or refusal parts in a user, system or developer message (NeMo Gym 0.7.0's input message: 422)", async () => {
+    const ok = defineEnvironment({ name: "ok", description: "", tools: [], verify: () => ({ reward: 1 }) });
+    const c = client({}, ok);
+    const message = (role: string, part: object) => responseFromJson({ id: "r", output: [{ type: "message", role, status: "completed", content: [part] }] });
+    for (const role of ["user", "system", "developer"]) {
+      await expect(c.verify({ task, response: message(role, { type: "output_text", text: "x", annotations: [] }) })).rejects.toMatchObject({
+        code: Code.InvalidArgument,
+        rawMessage: expect.stringContaining(`response.output[0].content[0]: a ${role} message holds input parts`),
+      });
+    }
+    await expect(c.verify({ task, response: message("user", { type: "refusal", refusal: "no" }) })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    // What 0.7.0 accepts: input parts in a user message, output parts in an assistant one, plain text.
+    expect((await c.verify({ task, response: message("user", { type: "input_text", text: "x" }) })).verdict!.reward).toBe(1);
+    expect((await c.verify({ task, response: message("assistant", { type: "output_text", text: "x", annotations: [] }) })).verdict!.reward).toBe(1);
+    const plain = responseFromJson({ id: "r", output: [{ role: "user", content: "text" }] });
+    expect((await c.verify({ task, response: plain })).verdict!.reward).toBe(1);
+  });
+
+  it("starts every Reset from a fresh state, and refuses a Step whose response a NeMo Gym model would refuse", async () => {
+    const counting = defineEnvironment<{ turns: number }>({
+      name: "counting",
+      description: "",
+      tools: [],
+      createState: () => ({ turns: 0 }),
+      verify: () => ({ reward: 0 }),
+      reset: ({ state }) => ({ observation: `turns ${state.turns}` }),
+      step: ({ state }) => ({ reward: ++state.turns, terminated: false, truncated: false }),
+    });
+    const host = createResourcesHost(counting);
+    const episodes = localClient(EpisodeService, host.episodes);
+    const first = await episodes.reset({ task });
+    await episodes.step({ episodeId: first.episodeId, task, response });
+    const second = await episodes.reset({ task });
+    expect(second.observation).toBe("turns 0");
+    expect((await episodes.step({ episodeId: second.episodeId, task, response })).reward).toBe(1);
+    const bad = responseFromJson({ id: "r", output: [{ type: "message", role: "user", content: [{ type: "output_text", text: "x" }] }] });
+    await expect(episodes.step({ episodeId: second.episodeId, task, response: bad })).rejects.toMatchObject({ code: Code.InvalidArgument });
   });
 });

@@ -6,9 +6,10 @@ import { create, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
 import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
-import { FunctionToolSchema } from "../../gen/gymmesh/v1/responses_pb.js";
+import { FunctionToolSchema, Role, type Response } from "../../gen/gymmesh/v1/responses_pb.js";
 import { TaskSchema, VerdictSchema, type Task } from "../../gen/gymmesh/v1/task_pb.js";
-import { argumentsJsonSchema, environmentSettings, isGymnasium, type Environment, type Tool, type VerifyResult } from "./environment.js";
+import { roleName } from "../openai/responses-json.js";
+import { argumentsJsonSchema, environmentSettings, invalidInput, isGymnasium, type Environment, type Tool, type VerifyResult } from "./environment.js";
 import { pythonJsonDumps } from "../pycompat/json-dumps.js";
 import { SessionStore } from "./sessions.js";
 
@@ -85,6 +86,7 @@ export function createResourcesHost(env: Environment<any>, options: HostOptions 
 
     async verify(req) {
       if (!req.response) throw new ConnectError(`${env.name}: verify needs the response`, Code.InvalidArgument);
+      checkOutputMessages(req.response);
       const found = req.sessionId ? sessions.get(req.sessionId) : undefined;
       const task = req.task ?? found?.task ?? create(TaskSchema);
       const result = await guard(`${env.name}: the verifier failed`, () => env.verify({ task, response: req.response!, state: found?.state, settings }));
@@ -116,6 +118,7 @@ export function createResourcesHost(env: Environment<any>, options: HostOptions 
     async step(req) {
       if (!gymnasium) throw notMultiTurn(env.name, "Step");
       if (!req.response) throw new ConnectError(`${env.name}: step needs the model's response`, Code.InvalidArgument);
+      checkOutputMessages(req.response);
       const session = sessions.get(req.episodeId);
       const task = req.task ?? session.task;
       const result = await guard(`${env.name}: step failed`, () => env.step!({ task, response: req.response!, state: session.state, settings }));
@@ -137,6 +140,27 @@ export function createResourcesHost(env: Environment<any>, options: HostOptions 
     },
   };
   return { resources, episodes, multiTurn: gymnasium, openSessions: () => sessions.size };
+}
+
+const INPUT_ROLES = new Set([Role.USER, Role.SYSTEM, Role.DEVELOPER]);
+
+/**
+ * NeMo Gym (0.7.0) reads a verified response with its Responses models: a
+ * message of role user, system or developer in `output` is an input message,
+ * whose content parts are input parts (input_text...). One carrying
+ * output_text or refusal parts fails validation there (HTTP 422), so it is
+ * INVALID_ARGUMENT here rather than text a verifier would read.
+ */
+function checkOutputMessages(response: Response): void {
+  response.output.forEach((item, i) => {
+    if (item.kind.case !== "message" || item.kind.value.content.case !== "parts" || !INPUT_ROLES.has(item.kind.value.role)) return;
+    const role = roleName(item.kind.value.role);
+    item.kind.value.content.value.parts.forEach((part, j) => {
+      if (part.kind.case !== "outputText" && part.kind.case !== "refusal") return;
+      const type = part.kind.case === "outputText" ? "output_text" : "refusal";
+      throw invalidInput(`response.output[${i}].content[${j}]`, `a ${role} message holds input parts (input_text...), not ${type}; only an assistant message has output_text or refusal parts`);
+    });
+  });
 }
 
 /** Parses and validates a tool's untrusted arguments; INVALID_ARGUMENT says what is wrong and where. */

@@ -1,5 +1,6 @@
-// The `resources` kind: a ResourcesService hosting one environment of the
-// registry (with its own settings), plus NeMo Gym's HTTP routes for it.
+// The `resources` kind: a ResourcesService (or, for a multi-turn
+// environment, an EpisodeService) hosting one environment of the registry
+// (with its own settings), plus NeMo Gym's HTTP routes for it.
 import { z } from "zod";
 import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
 import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
@@ -7,6 +8,7 @@ import { ConfigError } from "../mesh/errors.js";
 import { defineKind, grpc_port, port, seconds, type InstanceKind } from "../mesh/kind.js";
 import { localClient } from "../mesh/local-transport.js";
 import { hosted, serve } from "../mesh/serve.js";
+import { nemoGymGymnasiumRoutes } from "../nemo-gym/gymnasium-routes.js";
 import { nemoGymResourcesRoutes } from "../nemo-gym/resources-routes.js";
 import { environmentSettings, isGymnasium, type EnvironmentRegistry } from "./environment.js";
 import { createResourcesHost } from "./host.js";
@@ -63,8 +65,12 @@ export function resourcesKind(environments: EnvironmentRegistry): InstanceKind<R
         maxSessionBytes: c.max_session_bytes,
       });
       const gauges = { sessionsOpen: host.openSessions };
-      // A multi-turn environment speaks EpisodeService, the others ResourcesService (and NeMo Gym's HTTP routes).
-      if (host.multiTurn) return serve({ ...ctx, services: [hosted(EpisodeService, host.episodes)], gauges });
+      // A multi-turn environment speaks EpisodeService (and NeMo Gym's gymnasium routes, /reset and /step),
+      // the others ResourcesService (and NeMo Gym's resources routes).
+      if (host.multiTurn) {
+        const fallback = nemoGymGymnasiumRoutes(localClient(EpisodeService, host.episodes), ctx.name);
+        return serve({ ...ctx, services: [hosted(EpisodeService, host.episodes)], fallback, gauges });
+      }
       const fallback = nemoGymResourcesRoutes(localClient(ResourcesService, host.resources), ctx.name);
       return serve({ ...ctx, services: [hosted(ResourcesService, host.resources)], fallback, gauges });
     },

@@ -1,7 +1,7 @@
 // The verifier-case runner itself: a case that does not hold is reported.
 import { describe, expect, it } from "vitest";
 import exampleSingleToolCall from "../environments/example_single_tool_call/environment.js";
-import { mismatch, parseCases, runCase } from "./verify-cases.js";
+import { caseTask, mismatch, parseCases, runCase } from "./verify-cases.js";
 
 const response = (output: unknown[]) => ({ id: "r", output });
 const call = { type: "function_call", call_id: "c", name: "get_weather", arguments: "{}" };
@@ -23,5 +23,18 @@ describe("verify cases", () => {
     expect(reports[3]).toBeUndefined();
     expect(cases.map((c) => c.kind)).toEqual(["zero_reward", "malformed", "malformed", "full_reward"]);
     expect(() => parseCases('{"name": 1}\n{oops', "cases.jsonl")).toThrow(/cases.jsonl:2: not valid JSON/);
+  });
+
+  it("keeps the case's own fields, nemo_gym_differs included, out of an inline task row", () => {
+    const inline = {
+      name: "inline",
+      responses_create_params: { input: "hi" },
+      expected_answer: "B",
+      response: { id: "r", output: [] },
+      expected_reward: 0,
+      note: "why",
+      nemo_gym_differs: { release: "0.7.0", reward: 1, why: "pinned" },
+    };
+    expect(caseTask(inline)).toEqual({ responses_create_params: { input: "hi" }, expected_answer: "B" });
   });
 });

@@ -34,6 +34,8 @@ export interface CaseOutcome {
 const CASE_KEYS = new Set([
   "name", "case", "kind", "description", "task", "request", "response", "setup", "session", "turns",
   "expected_reward", "expected_extra", "expected_error", "expected_steps", "reward", "error", "note",
+  // A pinned difference from NeMo Gym's release (test/nemo_gym/test_verify_cases_differential.py reads it).
+  "nemo_gym_differs",
 ]);
 
 /** gRPC code name as written in cases: Code.InvalidArgument -> "invalid_argument". */

@@ -1,10 +1,14 @@
 """Our servers and NeMo Gym's own (its newest release, from the nemo-gym package), each driving the other."""
 
 import json
+import os
+import subprocess
 import urllib.error
 import urllib.request
 
-from conftest import launch_nemo_gym
+import pytest
+
+from conftest import LOGS, NEMO_GYM_VERSION, REPO, free_port, launch_nemo_gym, tail, wait_for_port
 
 
 def post(url: str, body) -> dict:
@@ -47,3 +51,121 @@ def test_nemo_gym_simple_agent_runs_on_our_servers(processes, nemo_gym_root, mes
     assert json.loads(output[1]["output"]) == {"city": "San Francisco", "weather_description": "The weather in San Francisco is cold."}
     assert result["reward"] == 1.0
     assert result["_ng_task_index"] == 1
+
+
+def test_nemo_gym_resources_server_takes_our_close_session_body(nemo_weather):
+    # What our nemo_gym_resources kind posts to /close_session
+    # (services/nemo-gym/remote-resources.ts closeSessionBody, pinned by its test):
+    # NeMo Gym's ResourcesCloseSessionRequest. The empty body it used to send is refused.
+    body = {"resources_session_id": "0f9e2c1a-7d44-4c53-9a61-2b3c4d5e6f70", "episode_id": {"rollout_id": "0f9e2c1a-7d44-4c53-9a61-2b3c4d5e6f70", "attempt": 0}}
+    assert post(nemo_weather + "/close_session", body) == {"resources_session_id": body["resources_session_id"]}
+    req = urllib.request.Request(
+        nemo_weather + "/close_session", data=b"{}", headers={"content-type": "application/json"}, method="POST"
+    )
+    try:
+        urllib.request.urlopen(req, timeout=60)
+        raise AssertionError("NeMo Gym accepted an empty close_session body")
+    except urllib.error.HTTPError as err:
+        assert err.code == 422
+
+
+GYMNASIUM_ROW = json.loads(
+    (REPO / "services" / "environments" / "example_multi_turn_gymnasium" / "data" / "example.jsonl").read_text().splitlines()[0]
+)
+
+# NeMo Gym's gymnasium_agent, started as test/nemo_gym/launch.py starts its
+# simple_agent (the same config, with gymnasium_agent in its place).
+GYMNASIUM_AGENT = """
+import os, sys, tempfile
+sys.path.insert(0, "/gym-mesh/test/nemo_gym")
+import launch
+
+name, port, resources, model = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+_, instance, config = launch.simple_agent_config(name, port, resources, model)
+agents = config[name]["responses_api_agents"]
+agents["gymnasium_agent"] = agents.pop("simple_agent")
+os.chdir(tempfile.mkdtemp(prefix="nemo-gym-"))
+parsed = launch.GlobalConfigDictParser().parse(
+    launch.GlobalConfigDictParserConfig(
+        initial_global_config_dict=launch.OmegaConf.create(config), skip_load_from_cli=True, skip_load_from_dotenv=True
+    )
+)
+env = {
+    **os.environ,
+    launch.NEMO_GYM_CONFIG_DICT_ENV_VAR_NAME: launch.OmegaConf.to_yaml(parsed),
+    launch.NEMO_GYM_CONFIG_PATH_ENV_VAR_NAME: instance,
+}
+os.chdir(launch.PARENT_DIR / "responses_api_agents" / "gymnasium_agent")
+os.execve(sys.executable, [sys.executable, "app.py"], env)
+"""
+
+
+@pytest.fixture(scope="module")
+def gymnasium_mesh(processes) -> dict[str, str]:
+    """Our mesh with the mock model and our example_multi_turn_gymnasium (its NeMo Gym routes /reset and /step)."""
+    config = (
+        "instances:\n"
+        "  mock_openai:\n"
+        "    kind: mock_model\n"
+        "  policy_model:\n"
+        "    kind: model\n"
+        "    base_url: mock_openai\n"
+        "    model: mock\n"
+        "  example_multi_turn_gymnasium:\n"
+        "    kind: resources\n"
+        "    environment: example_multi_turn_gymnasium\n"
+    )
+    file = LOGS / "gymnasium-mesh.yaml"
+    file.write_text(config)
+    proc = subprocess.Popen(
+        ["node", str(REPO / "bin" / "gym.js"), "serve", "--config", str(file)],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=open(LOGS / "gymnasium-mesh.log", "w"),
+        text=True,
+        env={**os.environ, "GYM_LOG": "off"},
+    )
+    processes.procs.append((proc, LOGS / "gymnasium-mesh.log"))
+    urls = {}
+    for line in proc.stdout:
+        if line.strip() == "ready":
+            break
+        name, *rest = line.split()
+        urls[name] = next(field for field in rest if field.startswith("http://"))
+    else:
+        pytest.fail(f"gym serve exited:\n{tail(LOGS / 'gymnasium-mesh.log')}")
+    return urls
+
+
+def test_nemo_gym_gymnasium_agent_runs_on_our_multi_turn_server(processes, nemo_gym_root, gymnasium_mesh):
+    # NeMo Gym's own gymnasium_agent: /reset, then a model turn and a /step on our
+    # server until terminated; the mock model answers "Hello from the mock model.".
+    port = free_port()
+    proc, log = processes.start(
+        [
+            "bash", str(REPO / "scripts" / "nemo-gym-python.sh"), "-c", GYMNASIUM_AGENT,
+            "nemo_gymnasium_agent", str(port),
+            f"example_multi_turn_gymnasium={gymnasium_mesh['example_multi_turn_gymnasium']}",
+            f"policy_model={gymnasium_mesh['policy_model']}",
+        ],
+        name="nemo_gymnasium_agent",
+        cwd=REPO,
+        env={**os.environ, "GYM_NEMO_GYM_ROOT": nemo_gym_root},
+    )
+    wait_for_port(port, proc, log, f"NeMo Gym {NEMO_GYM_VERSION} gymnasium_agent")
+    agent = f"http://127.0.0.1:{port}"
+
+    hit = post(agent + "/run", {**GYMNASIUM_ROW, "expected_answer": "MOCK model"})
+    output = hit["response"]["output"]
+    # Each follow-up came back from our /step as the observation, as a user message.
+    assert [o.get("role") for o in output] == ["assistant", "user", "assistant", "user", "assistant"]
+    assert [o["content"] for o in output if o.get("role") == "user"] == GYMNASIUM_ROW["follow_ups"]
+    assert (hit["reward"], hit["terminated"], hit["truncated"]) == (1.0, True, False)
+
+    miss = post(agent + "/run", GYMNASIUM_ROW)
+    assert (miss["reward"], miss["terminated"], miss["truncated"]) == (0.0, True, False)
+
+    # More follow-ups than its max_steps (10): truncated, as NeMo Gym ends it.
+    long = post(agent + "/run", {**GYMNASIUM_ROW, "follow_ups": [f"question {i}" for i in range(12)]})
+    assert (long["reward"], long["terminated"], long["truncated"]) == (0.0, False, True)

@@ -2,6 +2,11 @@ import * as fs from "node:fs";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { taskFromJson, verdictFields } from "../../openai/responses-json.js";
+import { localClient } from "../../mesh/local-transport.js";
+import { ResourcesService } from "../../../gen/gymmesh/v1/resources_pb.js";
+import { responseFromJson } from "../../openai/responses-json.js";
+import { createResourcesService } from "../../resources/host.js";
+import { environmentSettings } from "../../resources/environment.js";
 import { hostClient } from "../../resources/verify-cases.js";
 import { startEnvironmentMesh, type EnvironmentMesh } from "../../../testing/environment-mesh.js";
 import exampleMultiStep from "./environment.js";
@@ -48,6 +53,40 @@ describe("example_multi_step tools", () => {
       code: Code.InvalidArgument,
       rawMessage: expect.stringContaining("synonym_values.1"),
     });
+  });
+});
+
+describe("example_multi_step's MCP tool names (NeMo Gym 0.7.0's expose_tools_over_mcp)", () => {
+  const response = (name: string) =>
+    responseFromJson({
+      id: "r",
+      output: [{ type: "function_call", id: "fc_1", call_id: "c1", name, arguments: '{"synonym_values": [711, 407]}', status: "completed" }],
+    });
+  const rewardWith = async (settings: unknown, name: string) => {
+    const client = localClient(ResourcesService, createResourcesService(exampleMultiStep, { settings }));
+    const { verdict } = await client.verify({ task: taskFromJson(rows[0]), response: response(name) });
+    return verdict!.reward;
+  };
+  const NS = "mcp__example_multi_step_resources_server__extract_synonym_values";
+
+  it("compares names as they are by default (not exposed over MCP)", async () => {
+    expect(environmentSettings(exampleMultiStep, {})).toEqual({ expose_tools_over_mcp: false, server_name: "example_multi_step_resources_server" });
+    expect(await rewardWith({}, "extract_synonym_values")).toBe(1);
+    expect(await rewardWith({}, NS)).toBe(0);
+    expect(await rewardWith({}, "mcp__example_multi_step__extract_synonym_values")).toBe(0);
+  });
+
+  it("strips only the server's own mcp__<server_name>__ namespace when exposed (0.7.0 gives 1.0, 0.0, 1.0 here)", async () => {
+    const exposed = { expose_tools_over_mcp: true };
+    expect(await rewardWith(exposed, NS)).toBe(1);
+    expect(await rewardWith(exposed, "mcp__example_multi_step__extract_synonym_values")).toBe(0);
+    expect(await rewardWith(exposed, "extract_synonym_values")).toBe(1);
+    expect(await rewardWith({ ...exposed, server_name: "example_multi_step" }, "mcp__example_multi_step__extract_synonym_values")).toBe(1);
+    expect(await rewardWith({ ...exposed, server_name: "example_multi_step" }, NS)).toBe(0);
+  });
+
+  it("refuses unknown settings", () => {
+    expect(() => environmentSettings(exampleMultiStep, { expose_tools: true })).toThrow();
   });
 });
 

@@ -45,17 +45,36 @@ const TaskData = z.object({
   minefield_label_value: laxInt(),
 });
 
-/** NeMo Gym strips an MCP client's `mcp__<server>__` prefix before comparing tool names. */
-function bareToolName(name: string): string {
-  const prefix = `mcp__${NAME}__`;
+/** The instance's settings: NeMo Gym's server config fields that change what verify reads. */
+export const exampleMultiStepSettings = z.strictObject({
+  /**
+   * NeMo Gym's `expose_tools_over_mcp`: the tools are also served over MCP,
+   * whose clients name them `mcp__<server_name>__<tool>`; verify then strips
+   * that prefix from the response's function calls. Off (NeMo Gym's default):
+   * names are compared as they are.
+   */
+  expose_tools_over_mcp: z.boolean().default(false),
+  /** The server instance name MCP clients namespace the tools with (NeMo Gym's `config.name`: the shipped config's instance). */
+  server_name: z.string().min(1).default("example_multi_step_resources_server"),
+});
+export type ExampleMultiStepSettings = z.infer<typeof exampleMultiStepSettings>;
+
+/**
+ * The tool name verify compares: NeMo Gym normalizes function-call names
+ * only for a server exposed over MCP, and only its own `mcp__<server>__`
+ * namespace (normalize_tool_name with the server's name).
+ */
+export function bareToolName(name: string, settings: ExampleMultiStepSettings): string {
+  if (!settings.expose_tools_over_mcp) return name;
+  const prefix = `mcp__${settings.server_name}__`;
   return name.startsWith(prefix) ? name.slice(prefix.length) : name;
 }
 
 /** The synonym_values of the last extract_synonym_values call, or [] when there is none. */
-function lastExtracted(output: Item[]): { values: unknown; where: string } {
+function lastExtracted(output: Item[], settings: ExampleMultiStepSettings): { values: unknown; where: string } {
   for (let i = output.length - 1; i >= 0; i--) {
     const item = output[i]!;
-    if (item.kind.case !== "functionCall" || bareToolName(item.kind.value.name) !== "extract_synonym_values") continue;
+    if (item.kind.case !== "functionCall" || bareToolName(item.kind.value.name, settings) !== "extract_synonym_values") continue;
     const where = `response.output[${i}].arguments`;
     let args: unknown;
     try {
@@ -76,10 +95,11 @@ const exampleMultiStep = defineEnvironment({
   description: "Multi-step tool use: look up synonym values, then extract them in order",
   tools: [getSynonymValue, extractSynonymValues],
   taskSchema: TaskData,
-  verify: ({ task, response }) => {
+  settings: exampleMultiStepSettings,
+  verify: ({ task, response, settings }) => {
     const row = taskFields(task, TaskData);
     const expected = row.expected_synonym_values;
-    const { values: actual, where } = lastExtracted(response.output);
+    const { values: actual, where } = lastExtracted(response.output, settings);
     // NeMo Gym types parsed_synonym_values as List[int]: anything else fails the verify.
     const parsed = z.array(laxInt()).safeParse(actual);
     if (!parsed.success) throw invalidInput(where, `must be a list of integers, got ${JSON.stringify(actual)}`);

@@ -57,12 +57,17 @@ describe("mcqa verify cases (data/verify_cases.jsonl)", () => {
   for (const c of cases) {
     it(c.name, async () => {
       const run = async () => verify(c.task, c.response);
-      if (c.error !== undefined) {
+      if (c.error !== undefined || c.expected_error !== undefined) {
         const err = await run().then(
           () => undefined,
           (e: unknown) => e as Error,
         );
         expect(err, "expected an error").toBeInstanceOf(Error);
+        if (c.expected_error !== undefined) {
+          // A gRPC code name (verify-cases.ts's format).
+          expect(ConnectError.from(err).code).toBe(Code[c.expected_error.replace(/(^|_)(\w)/g, (_m: string, _s: string, ch: string) => ch.toUpperCase()) as keyof typeof Code]);
+          return;
+        }
         expect(err!.message).toContain(c.error);
         if (err instanceof ConnectError) expect(err.code).toBe(Code.InvalidArgument);
         return;

@@ -1,7 +1,7 @@
 // Answer extraction for multiple-choice questions, as NeMo Gym's mcqa
 // verifier does it. Each function takes the stripped answer text and the
 // option letters the row allows, and returns the predicted letter or null.
-import { escapeForJsRegex, PythonRegex, PythonRegexError } from "../../pycompat/regex.js";
+import { PythonRegex, PythonRegexError, pythonReEscape } from "../../pycompat/regex.js";
 import { pyIsAlpha, pyLen, pySplit, pyStrip } from "../../pycompat/str.js";
 
 /** One option as a row gives it: `{"A": "text"}` (a null text means the option is absent). */
@@ -155,8 +155,9 @@ function answerPayloads(text: string, answerPrefix: string | null): string[] {
   const found: { start: number; payload: string }[] = [];
   for (const m of ANSWER_COLON_PAYLOAD.finditer(normalized)) found.push({ start: m.index, payload: m[1]! });
   if (answerPrefix) {
-    const prefix = new RegExp(`${escapeForJsRegex(answerPrefix.normalize("NFKC"))}[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*`, "giu");
-    for (const m of normalized.matchAll(prefix)) {
+    // re.compile(re.escape(prefix) + r"\s*", re.IGNORECASE): Python's case folding, not JavaScript's.
+    const prefix = new PythonRegex(`${pythonReEscape(answerPrefix.normalize("NFKC"))}\\s*`, { ignoreCase: true });
+    for (const m of prefix.finditer(normalized)) {
       const end = m.index + m[0].length;
       const lineEnd = normalized.indexOf("\n", end);
       found.push({ start: m.index, payload: normalized.slice(end, lineEnd < 0 ? normalized.length : lineEnd) });
