@@ -23,8 +23,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   collect: ["mesh", "openai", "pycompat"],
   client: ["mesh"],
   app: ["mesh", "model", "mock-model", "resources", "nemo-gym", "agent", "rollout", "environments"],
-  cli: ["app", "mesh", "openai", "resources", "environments", "agent", "collect", "client", "k8s"],
+  cli: ["app", "mesh", "openai", "resources", "environments", "agent", "collect", "client", "k8s", "viewer"],
   k8s: ["app", "mesh"],
+  viewer: ["app", "mesh"],
 };
 
 function productionModules(): string[] {

@@ -78,8 +78,9 @@ program
   .option("--ca <file>", "with --url over TLS: the CA certificate to trust (PEM; default the system's)")
   .option("--cert <file>", "with --url over mutual TLS: the client certificate (PEM), with --key")
   .option("--key <file>", "with --url over mutual TLS: the client certificate's key (PEM)")
+  .option("--view", "serve the rollouts viewer (gym view) on the output while collecting; it stops at the end", false)
   .action(
-    async (opts: CollectCliOptions & { config: string; url?: string; ca?: string; cert?: string; key?: string }) => {
+    async (opts: CollectCliOptions & { config: string; url?: string; ca?: string; cert?: string; key?: string; view: boolean }) => {
       // Per-rollout logs would drown the summary; warnings still show.
       setDefaultLogLevel("warn");
       const stop = collectStop(opts.drainTimeoutS);
@@ -108,9 +109,16 @@ program
         client = createClient(RolloutService, rollout.server.localTransport);
       }
       let code: number;
+      let viewer: { url: string; close(): Promise<void> } | undefined;
       try {
+        if (opts.view) {
+          const { startViewer } = await import("../viewer/index.js");
+          viewer = await startViewer({ files: [opts.output], allowMissing: true });
+          console.log(`viewer: ${viewer.url}`);
+        }
         code = await runCollect(client, opts, stop);
       } finally {
+        await viewer?.close();
         remote?.close();
         await closeWithin(mesh && (() => mesh.close()));
       }
@@ -179,6 +187,21 @@ program
     for (const p of problems) console.log(`${file}:${p.line}: ${p.message}`);
     console.log(`${rows - bad.size}/${rows} rows fit ${env}`);
     if (bad.size > 0) process.exitCode = 1;
+  });
+
+program
+  .command("view")
+  .description("look at rollouts in a web page: runs, task groups, transcripts, verifier fields; with two files, the change per task")
+  .argument("<file>", "rollouts JSONL (its <stem>_failures.jsonl is read too); followed while it grows")
+  .argument("[file2]", "a second rollouts file, compared with the first")
+  .option("--port <n>", "port on 127.0.0.1 (0: a free one; default 8750, or a free one when taken)")
+  .option("--bundle <dir>", "write the page and the data as a static site that opens from disk, instead of serving")
+  .action(async (file: string, file2: string | undefined, opts: { port?: string; bundle?: string }) => {
+    const { portNumber, runView } = await import("../viewer/command.js");
+    const files = file2 ? [file, file2] : [file];
+    const viewer = await runView(files, { port: opts.port === undefined ? undefined : portNumber(opts.port), bundle: opts.bundle });
+    if (!viewer) return;
+    onStopSignals(() => void viewer.close().then(() => process.exit(0)));
   });
 
 addK8sCommand(program);
