@@ -131,6 +131,29 @@ def nemo_weather(processes, nemo_gym_root) -> str:
     return launch_nemo_gym(processes, nemo_gym_root, "resources", "example_single_tool_call", name="nemo_weather")
 
 
+def serve_mesh(processes, name: str, config: str) -> dict[str, str]:
+    """Starts `gym serve` on a config (written to LOGS/<name>.yaml) and returns each instance's http:// URL."""
+    file = LOGS / f"{name}.yaml"
+    file.write_text(config)
+    proc, log = processes.start(
+        ["node", str(REPO / "bin" / "gym.js"), "serve", "--config", str(file)],
+        name=name,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "GYM_LOG": "off"},
+    )
+    urls = {}
+    for line in proc.stdout:
+        if line.strip() == "ready":
+            break
+        # `<name>  <service>  http://...[  grpc://...]`: the NeMo Gym routes are on the http:// port.
+        instance, *rest = line.split()
+        urls[instance] = next(field for field in rest if field.startswith("http://"))
+    else:
+        pytest.fail(f"gym serve exited:\n{tail(log)}")
+    return urls
+
+
 @pytest.fixture(scope="session")
 def mesh(processes, nemo_weather) -> dict[str, str]:
     """Our mesh with the scripted mock model, our weather environment, and an
@@ -154,28 +177,7 @@ def mesh(processes, nemo_weather) -> dict[str, str]:
         "    model: policy_model\n"
         "    resources: nemo_weather\n"
     )
-    file = LOGS / "mesh.yaml"
-    file.write_text(config)
-    proc = subprocess.Popen(
-        ["node", str(REPO / "bin" / "gym.js"), "serve", "--config", str(file)],
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=open(LOGS / "mesh.log", "w"),
-        text=True,
-        env={**os.environ, "GYM_LOG": "off"},
-    )
-    processes.procs.append((proc, LOGS / "mesh.log"))
-    urls = {}
-    for line in proc.stdout:
-        if line.strip() == "ready":
-            break
-        # `<name>  <service>  http://...[  grpc://...]`: the NeMo Gym routes are on the http:// port.
-        name, *rest = line.split()
-        urls[name] = next(field for field in rest if field.startswith("http://"))
-    else:
-        pytest.fail(f"gym serve exited:\n{tail(LOGS / 'mesh.log')}")
-    return urls
+    return serve_mesh(processes, "mesh", config)
 
 
 @pytest.fixture(scope="session")

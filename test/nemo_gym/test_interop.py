@@ -2,13 +2,12 @@
 
 import json
 import os
-import subprocess
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import LOGS, NEMO_GYM_VERSION, REPO, free_port, launch_nemo_gym, tail, wait_for_port
+from conftest import NEMO_GYM_VERSION, REPO, free_port, launch_nemo_gym, serve_mesh, wait_for_port
 
 
 def post(url: str, body) -> dict:
@@ -115,27 +114,7 @@ def gymnasium_mesh(processes) -> dict[str, str]:
         "    kind: resources\n"
         "    environment: example_multi_turn_gymnasium\n"
     )
-    file = LOGS / "gymnasium-mesh.yaml"
-    file.write_text(config)
-    proc = subprocess.Popen(
-        ["node", str(REPO / "bin" / "gym.js"), "serve", "--config", str(file)],
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=open(LOGS / "gymnasium-mesh.log", "w"),
-        text=True,
-        env={**os.environ, "GYM_LOG": "off"},
-    )
-    processes.procs.append((proc, LOGS / "gymnasium-mesh.log"))
-    urls = {}
-    for line in proc.stdout:
-        if line.strip() == "ready":
-            break
-        name, *rest = line.split()
-        urls[name] = next(field for field in rest if field.startswith("http://"))
-    else:
-        pytest.fail(f"gym serve exited:\n{tail(LOGS / 'gymnasium-mesh.log')}")
-    return urls
+    return serve_mesh(processes, "gymnasium-mesh", config)
 
 
 def test_nemo_gym_gymnasium_agent_runs_on_our_multi_turn_server(processes, nemo_gym_root, gymnasium_mesh):
