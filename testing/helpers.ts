@@ -31,11 +31,12 @@ export interface Exec {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exec> {
+/** Runs a command in the repository, bounded by `timeoutMs`; never throws (a timeout says so in stderr). */
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<Exec> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: ROOT, env: { ...process.env, GYM_LOG: "off", ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd: ROOT, env: { ...process.env, GYM_LOG: "off", ...env }, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr: stderr + (err && typeof err.code !== "number" ? err.message : "") });
     });
   });
 }

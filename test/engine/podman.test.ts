@@ -9,7 +9,7 @@
 // podman has no Services and no cluster DNS: what the test changes in the
 // rendered objects, and why, is in adaptForPodman below and deploy/README.md.
 // Fails (never skips) where podman cannot run. Run by `npm run test:engine`.
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -17,7 +17,7 @@ import { parseAllDocuments, parse as parseYaml, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthCheckResponse_ServingStatus, Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { clientFor } from "../../services/mesh/clients.js";
-import { readJsonl, ROOT } from "../../testing/helpers.js";
+import { readJsonl, ROOT, run } from "../../testing/helpers.js";
 
 const IMAGE = "localhost/gym-mesh:engine-test";
 const RUN = `gym-engine-${process.pid}`;
@@ -51,19 +51,8 @@ instances:
     default_agent: ${AGENT}
 `;
 
-interface Exec {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function exec(cmd: string, args: string[], timeoutMs = 120_000): Promise<Exec> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: ROOT, timeout: timeoutMs, maxBuffer: 64 << 20, env: { ...process.env, GYM_LOG: "off" } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr: stderr + (err && typeof err.code !== "number" ? err.message : "") });
-    });
-  });
-}
+/** A command of the test, bounded by `timeoutMs` (the image build takes minutes). */
+const exec = (cmd: string, args: string[], timeoutMs = 120_000) => run(cmd, args, {}, timeoutMs);
 
 async function must(cmd: string, args: string[], timeoutMs?: number): Promise<string> {
   const r = await exec(cmd, args, timeoutMs);
