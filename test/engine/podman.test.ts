@@ -122,9 +122,16 @@ async function waitServing(pods: string[]): Promise<void> {
   for (;;) {
     const states = await Promise.all(pods.map(async (p) => `${p}=${await healthOf(p).catch((e: Error) => e.message)}`));
     if (states.every((s) => s.endsWith("=SERVING"))) return;
-    if (Date.now() > deadline) throw new Error(`pods not serving within 90 s: ${states.join(", ")}`);
+    if (Date.now() > deadline) throw new Error(`pods not serving within 90 s: ${states.join(", ")}\n${await engineState(pods)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** What podman says of the pods' containers (state and last log lines), for a failure's message. */
+async function engineState(pods: string[]): Promise<string> {
+  const ps = await exec("podman", ["ps", "-a", "--format", "{{.Names}} {{.Status}}"]);
+  const logs = await Promise.all(pods.map(async (p) => `--- ${containerOf(p)}\n${(await exec("podman", ["logs", "--tail", "15", containerOf(p)])).stdout}`));
+  return [ps.stdout, ...logs].join("\n");
 }
 
 /** gRPC calls a pod served since it started, from its /metrics on the main port. */
