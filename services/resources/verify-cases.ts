@@ -34,6 +34,9 @@ export interface CaseOutcome {
 const CASE_KEYS = new Set([
   "name", "case", "kind", "description", "task", "request", "response", "setup", "session", "turns",
   "expected_reward", "expected_extra", "expected_error", "expected_steps", "reward", "error", "note",
+  // The environment's settings for this case (as under `settings:` of a resources instance); NeMo Gym's
+  // server gets them as its config fields, or from `nemo_gym_config` (a file of the release's server).
+  "settings", "nemo_gym_config",
   // A pinned difference from NeMo Gym's release (test/nemo_gym/test_verify_cases_differential.py reads it).
   "nemo_gym_differs",
 ]);
@@ -115,8 +118,8 @@ export interface HostClients {
   episodes: Client<typeof EpisodeService>;
 }
 
-export function hostClients(env: Environment<any>): HostClients {
-  const host = createResourcesHost(env);
+export function hostClients(env: Environment<any>, settings?: JsonObject): HostClients {
+  const host = createResourcesHost(env, { settings });
   return { resources: localClient(ResourcesService, host.resources), episodes: localClient(EpisodeService, host.episodes) };
 }
 
@@ -125,8 +128,9 @@ export function hostClient(env: Environment<any>): Client<typeof ResourcesServic
 }
 
 /** Runs one case against the environment and reports what came out. */
-export async function runCase(env: Environment<any>, c: VerifyCase, clients: HostClients = hostClients(env)): Promise<CaseOutcome> {
+export async function runCase(env: Environment<any>, c: VerifyCase, clients?: HostClients): Promise<CaseOutcome> {
   try {
+    clients ??= hostClients(env, isObject(c.json.settings) ? c.json.settings : undefined);
     return isGymnasium(env) ? await runEpisode(clients.episodes, c.json) : await runVerify(clients.resources, c.json);
   } catch (err) {
     if (err instanceof JsonShapeError) return { error: { code: "invalid_argument", message: err.message } };

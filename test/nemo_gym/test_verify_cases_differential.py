@@ -45,6 +45,7 @@ PIN = "nemo_gym_differs"
 CASE_KEYS = {
     "name", "case", "kind", "description", "task", "request", "response", "setup", "session", "turns",
     "expected_reward", "expected_extra", "expected_error", "expected_steps", "reward", "error", "note", PIN,
+    "settings", "nemo_gym_config",
 }
 
 
@@ -58,6 +59,13 @@ class Case:
     def name(self) -> str:
         j = self.json
         return str(j.get("name") or j.get("case") or j.get("description") or f"line {self.line}")
+
+    @property
+    def server(self) -> tuple[str, str | None, str]:
+        """Which NeMo Gym server scores it: the environment, a config file of the release's server
+        (`nemo_gym_config`, else its default), and the case's `settings` as that server's config fields."""
+        j = self.json
+        return (self.env, j.get("nemo_gym_config"), json.dumps(j.get("settings") or {}, sort_keys=True))
 
     @property
     def where(self) -> str:
@@ -263,36 +271,42 @@ def same(a, b) -> bool:
 
 
 class ReleaseServers:
-    """NeMo Gym's resources server of each environment, all started at once, waited for on first use."""
+    """NeMo Gym's resources server of each environment (one per distinct config and settings of its
+    cases), all started at once, waited for on first use."""
 
-    def __init__(self, processes, root: str, envs: list[str]):
+    def __init__(self, processes, root: str, keys: list[tuple[str, str | None, str]]):
         self.started = {}
-        self.ready: dict[str, tuple[str, bool]] = {}
+        self.ready: dict[tuple, tuple[str, bool]] = {}
         # The release's resources servers, in its site-packages (test/nemo_gym/launch.py starts them).
         servers = list(Path(root).glob("opt/ng/lib/python3*/site-packages/resources_servers"))
         if not servers:
             pytest.fail(f"no resources_servers of NeMo Gym {NEMO_GYM_VERSION} in {root}: remake it (scripts/nemo-gym-env.sh)")
-        for env in envs:
+        for n, key in enumerate(keys):
+            env, config, settings = key
             if (servers[0] / env / "app.py").is_file():
-                self.started[env] = start_nemo_gym(processes, root, "resources", env, name=f"release_{env}")
+                args = ["resources", env, *(["--config", config] if config else [])]
+                for k, v in json.loads(settings).items():
+                    args += ["--set", f"{k}={json.dumps(v)}"]
+                self.started[key] = start_nemo_gym(processes, root, *args, name=f"release_{env}_{n}")
+        self.envs = {key[0] for key in self.started}
 
     def has(self, env: str) -> bool:
-        return env in self.started
+        return env in self.envs
 
-    def server(self, env: str) -> tuple[str, bool]:
+    def server(self, key: tuple) -> tuple[str, bool]:
         """Its URL, and whether it is a Gymnasium server (multi-turn: /reset and /step, no /verify)."""
-        if env not in self.ready:
-            url, proc, log = self.started[env]
-            wait_for_port(int(url.rsplit(":", 1)[1]), proc, log, f"NeMo Gym {NEMO_GYM_VERSION} resources server {env}")
+        if key not in self.ready:
+            url, proc, log = self.started[key]
+            wait_for_port(int(url.rsplit(":", 1)[1]), proc, log, f"NeMo Gym {NEMO_GYM_VERSION} resources server {key}")
             with urllib.request.urlopen(url + "/openapi.json", timeout=30) as res:
                 routes = json.loads(res.read())["paths"]
-            self.ready[env] = (url, "/step" in routes and "/verify" not in routes)
-        return self.ready[env]
+            self.ready[key] = (url, "/step" in routes and "/verify" not in routes)
+        return self.ready[key]
 
 
 @pytest.fixture(scope="session")
 def release_servers(processes, nemo_gym_root):
-    return ReleaseServers(processes, nemo_gym_root, sorted({c.env for c in CASES}))
+    return ReleaseServers(processes, nemo_gym_root, sorted({c.server for c in CASES}, key=str))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.env}:{c.line}" for c in CASES])
@@ -302,7 +316,7 @@ def test_nemo_gym_release_gives_our_reward(release_servers, case: Case):
             f"cannot be sent: NeMo Gym {NEMO_GYM_VERSION} has no resources_servers/{case.env} "
             f"(not one of NeMo Gym's environments): {case.where}"
         )
-    url, gymnasium = release_servers.server(case.env)
+    url, gymnasium = release_servers.server(case.server)
     got = run_on_nemo_gym(url, case, gymnasium)
     diffs = differences(case, got)
     assert not diffs, f"{case.where}: " + "; ".join(diffs)
