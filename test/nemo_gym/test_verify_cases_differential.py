@@ -304,9 +304,15 @@ class ReleaseServers:
         return self.ready[key]
 
 
+class EMPTY:
+    params: dict = {}
+
+
 @pytest.fixture(scope="session")
-def release_servers(processes, nemo_gym_root):
-    return ReleaseServers(processes, nemo_gym_root, sorted({c.server for c in CASES}, key=str))
+def release_servers(request, processes, nemo_gym_root):
+    # Only the servers of the selected cases (`-k mcqa` starts mcqa's alone).
+    selected = [item.callspec.params["case"] for item in request.session.items if "case" in getattr(item, "callspec", EMPTY).params]
+    return ReleaseServers(processes, nemo_gym_root, sorted({c.server for c in selected}, key=str))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.env}:{c.line}" for c in CASES])
