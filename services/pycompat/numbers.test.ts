@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pyFloatFromString, pyIntFromString, PyValueError } from "./numbers.js";
+import { pyBigIntFromString, pyFloatFromString, pyIntFromString, PyValueError } from "./numbers.js";
 
 // Expected values: Python's int(s) / float(s) (ValueError as "error").
 describe("pyIntFromString / pyFloatFromString (int(str), float(str))", () => {
@@ -29,5 +29,15 @@ describe("pyIntFromString / pyFloatFromString (int(str), float(str))", () => {
   it("float('nan') and int() past 4300 digits", () => {
     expect(pyFloatFromString("+nAn")).toBeNaN();
     expect(() => pyIntFromString("1".repeat(4301))).toThrow("Exceeds the limit");
+  });
+});
+
+describe("pyBigIntFromString (int(str), exact)", () => {
+  it("keeps every digit and refuses what int() refuses", () => {
+    expect(pyBigIntFromString(" 123456789012345678901234567890 ")).toBe(123456789012345678901234567890n);
+    expect(pyBigIntFromString("-0_07")).toBe(-7n);
+    expect(pyBigIntFromString("+٣٤")).toBe(34n);
+    expect(() => pyBigIntFromString("1.0")).toThrow(PyValueError);
+    expect(() => pyBigIntFromString("1".repeat(4301))).toThrow("Exceeds the limit");
   });
 });

@@ -52,6 +52,12 @@ export function pyIntFromString(s: string): number {
   return Object.is(n, -0) ? 0 : n;
 }
 
+/** int(s) for a str, exact (Python's ints have no size limit): throws PyValueError where Python raises ValueError. */
+export function pyBigIntFromString(s: string): bigint {
+  pyIntFromString(s);
+  return BigInt(prepare(s).replace(/_/g, ""));
+}
+
 /** float(s) for a str: throws PyValueError where Python raises ValueError. */
 export function pyFloatFromString(s: string): number {
   const t = prepare(s);
