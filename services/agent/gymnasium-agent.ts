@@ -3,14 +3,16 @@
 // model turn and one Step until the environment says terminated or truncated,
 // or the step limit (then the rollout is truncated). A step that goes on adds
 // its info.tool_outputs and observation to the conversation; the last does not. The reward is the sum of the step rewards;
-// terminated, truncated and the last step's info are written beside it.
+// terminated, truncated and the last step's info are written beside it, and
+// so is the request with the reset's observation in its input (NeMo Gym's
+// responses_create_params of the result).
 import { randomUUID } from "node:crypto";
 import { create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ItemSchema, ResponseSchema, UsageSchema, type Item, type Response } from "../../gen/gymmesh/v1/responses_pb.js";
 import { RolloutSchema, VerdictSchema, type Rollout, type Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { log } from "../mesh/log.js";
-import { jsonObjectOf } from "../openai/responses-json.js";
+import { jsonObjectOf, paramsToJson } from "../openai/responses-json.js";
 import {
   addUsage,
   callModel,
@@ -75,7 +77,10 @@ export async function runGymnasiumAgent(deps: AgentDeps, task: Task, rolloutId: 
 
     if (!last) throw new ConnectError(`${deps.name}: the episode ended before any model turn`, Code.Internal);
     const final = create(ResponseSchema, { ...last, output: outputs, usage });
-    const verdict = create(VerdictSchema, { reward: total, extraJson: JSON.stringify({ terminated, truncated, info }) });
+    // As 0.7.0's result, the request as the episode ran it (the reset's observation in its
+    // input) replaces the row's responses_create_params in the output line when it differs.
+    const ran = reset.observation || params.input.case === "inputText" ? { responses_create_params: paramsToJson(requestWith(params, input)) } : {};
+    const verdict = create(VerdictSchema, { reward: total, extraJson: JSON.stringify({ terminated, truncated, info, ...ran }) });
     const timings = clock.finish();
     log.info("rollout_done", { agent: deps.name, rollout_id: rolloutId, steps: turns, reward: total, ms: totalMs(timings) });
     return create(RolloutSchema, { rolloutId, task, response: final, verdict, steps: turns, timings });

@@ -3,7 +3,8 @@
 // response of a real model, the reward) and cuts each recorded trajectory
 // into steps: step k's request is the task input plus the output items
 // before it, and its answer is the model's items up to the next tool output
-// (the items between two tool outputs). A request is matched on what the
+// (the items between two tool outputs; a user message in the output, the
+// observation gymnasium_agent adds, cuts the same way). A request is matched on what the
 // model saw: the tools offered (name, description, parameters), messages by
 // role and text, function calls by name and arguments, tool outputs by their
 // text (JSON compared by value); ids,
@@ -76,12 +77,12 @@ export class ReplayBook {
 
     let i = 0;
     while (i < output.length) {
-      if (output[i]!.type === "function_call_output") {
+      if (fromAgent(output[i]!)) {
         i++;
         continue;
       }
       const start = i;
-      while (i < output.length && output[i]!.type !== "function_call_output") i++;
+      while (i < output.length && !fromAgent(output[i]!)) i++;
       const request = [...base, ...output.slice(0, start).flatMap(itemEntries)];
       const key = keyOf(request);
       if (this.steps.has(key)) continue;
@@ -121,6 +122,14 @@ export class ReplayBook {
       message: `replay: no recorded step matches this conversation: it follows ${rec.source} for ${common} entries (tools, messages, calls, outputs), then has ${got} where the recording has ${recorded}`,
     };
   }
+}
+
+/**
+ * An output item the agent added between model turns, not the model: a tool
+ * output, or (gymnasium_agent) the environment's next observation as a user message.
+ */
+function fromAgent(item: JsonObject): boolean {
+  return item.type === "function_call_output" || ((item.type ?? "message") === "message" && item.role === "user");
 }
 
 /** The entries of a request's conversation: the tools offered, instructions, then each input item that counts. */

@@ -148,3 +148,57 @@ def test_nemo_gym_gymnasium_agent_runs_on_our_multi_turn_server(processes, nemo_
     # More follow-ups than its max_steps (10): truncated, as NeMo Gym ends it.
     long = post(agent + "/run", {**GYMNASIUM_ROW, "follow_ups": [f"question {i}" for i in range(12)]})
     assert (long["reward"], long["terminated"], long["truncated"]) == (0.0, False, True)
+
+
+SOKOBAN_DATA = REPO / "services" / "environments" / "grl_sokoban" / "data"
+SOKOBAN_ROWS = [json.loads(line) for line in (SOKOBAN_DATA / "example.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def sokoban_mesh(processes) -> dict[str, str]:
+    """Our grl_sokoban with a mock model that replays the moves a real model made on NeMo Gym's own server."""
+    config = (
+        "instances:\n"
+        "  mock_openai:\n"
+        "    kind: mock_model\n"
+        "    replay:\n"
+        f"      files: [{json.dumps(str(SOKOBAN_DATA / 'example_rollouts.jsonl'))}]\n"
+        "  policy_model:\n"
+        "    kind: model\n"
+        "    base_url: mock_openai\n"
+        "    model: mock\n"
+        "  grl_sokoban:\n"
+        "    kind: resources\n"
+        "    environment: grl_sokoban\n"
+    )
+    return serve_mesh(processes, "sokoban-mesh", config)
+
+
+def test_nemo_gym_gymnasium_agent_plays_our_sokoban(processes, nemo_gym_root, sokoban_mesh):
+    # The replayed model answers a turn only when the conversation so far (the boards our
+    # /reset and /step answered) is byte for byte what NeMo Gym's server showed the real model.
+    port = free_port()
+    proc, log = processes.start(
+        [
+            "bash", str(REPO / "scripts" / "nemo-gym-python.sh"), "-c", GYMNASIUM_AGENT,
+            "nemo_sokoban_agent", str(port),
+            f"grl_sokoban={sokoban_mesh['grl_sokoban']}",
+            f"policy_model={sokoban_mesh['policy_model']}",
+        ],
+        name="nemo_sokoban_agent",
+        cwd=REPO,
+        env={**os.environ, "GYM_NEMO_GYM_ROOT": nemo_gym_root},
+    )
+    wait_for_port(port, proc, log, f"NeMo Gym {NEMO_GYM_VERSION} gymnasium_agent")
+    agent = f"http://127.0.0.1:{port}"
+
+    # Level 1: solved on the 10th move (the agent's max_steps is 10).
+    solved = post(agent + "/run", SOKOBAN_ROWS[0])
+    assert (solved["reward"], solved["terminated"], solved["truncated"]) == (10.0, True, False)
+    assert solved["info"]["success"] is True
+    assert solved["responses_create_params"]["input"][-1]["content"].startswith("Sokoban board:\n#####\n#O__#\n#_X_#\n#_P_#\n#####\n\nLegend:")
+
+    # Level 2: not solved in 10 moves: truncated by the agent, -0.1 a move.
+    unsolved = post(agent + "/run", SOKOBAN_ROWS[1])
+    assert (unsolved["reward"], unsolved["terminated"], unsolved["truncated"]) == (sum([-0.1] * 10), False, True)  # summed as the agent sums
+    assert [o.get("role") for o in unsolved["response"]["output"]] == ["assistant", "user"] * 10
