@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { VerdictSchema, RolloutSchema, type Rollout, type Task } from "../../gen/gymmesh/v1/task_pb.js";
+import type { ResponseCreateParams } from "../../gen/gymmesh/v1/responses_pb.js";
 import { log } from "../mesh/log.js";
 import {
   callModel,
@@ -33,7 +34,8 @@ export async function runNonExecutingAgent(deps: AgentDeps, task: Task, rolloutI
 
 export async function runToolSimulationAgent(deps: AgentDeps, task: Task, rolloutId: string, options: RunOptions = {}): Promise<Rollout> {
   rolloutId ||= randomUUID();
-  return callAndVerify(deps, task, rolloutId, "", rolloutDeadline(deps, options, rolloutId), options);
+  // As NeMo Gym 0.7.0: the row's request goes to the model as it is (a string input stays a string).
+  return callAndVerify(deps, task, rolloutId, "", rolloutDeadline(deps, options, rolloutId), options, taskParams(task));
 }
 
 async function callAndVerify(
@@ -43,10 +45,12 @@ async function callAndVerify(
   sessionId: string,
   deadline: Deadline,
   options: RunOptions,
+  /** What the model gets; by default the task's request with its input as items. */
+  request?: ResponseCreateParams,
 ): Promise<Rollout> {
   const params = taskParams(task);
   const clock = new Stopwatch();
-  const response = await clock.time("model", callModel(deps, requestWith(params, inputItems(params.input)), rolloutId, deadline));
+  const response = await clock.time("model", callModel(deps, request ?? requestWith(params, inputItems(params.input)), rolloutId, deadline));
   response.output.forEach((item) => options.onItem?.(item));
 
   let verdict;

@@ -71,7 +71,7 @@ export function checkRow(env: Environment<any>, raw: string): string[] {
   }
   const own = new Set(env.tools.map((t) => t.name));
   const offered = ((json as JsonObject).responses_create_params as JsonObject).tools;
-  if (Array.isArray(offered)) {
+  if (Array.isArray(offered) && !env.simulatedTools) {
     offered.forEach((tool, i) => {
       const name = tool && typeof tool === "object" && !Array.isArray(tool) ? tool.name : undefined;
       const type = tool && typeof tool === "object" && !Array.isArray(tool) ? tool.type : undefined;

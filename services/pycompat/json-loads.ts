@@ -36,8 +36,25 @@ const ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b
 
 /** json.loads(text). Objects are plain objects with own keys (even "__proto__"); the last duplicate key wins. */
 export function pyJsonLoads(text: string): unknown {
+  return parse(new Parser(text));
+}
+
+/**
+ * A value of `json.loads` that keeps what JavaScript values lose: an int is a
+ * bigint (exact at any size), a float a number (NaN and the infinities
+ * included), a dict a Map in Python's key order (a duplicate key keeps its
+ * first place and takes the last value).
+ */
+export type PyJson = null | boolean | string | bigint | number | PyJson[] | Map<string, PyJson>;
+
+/** json.loads(text) as Python types it (PyJson); for verifiers where int vs float or key order decides. */
+export function pyJsonLoadsTyped(text: string): PyJson {
+  return parse(new Parser(text, true)) as PyJson;
+}
+
+function parse(p: Parser): unknown {
+  const text = p.text;
   if (text.startsWith("\ufeff")) throw new JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0);
-  const p = new Parser(text);
   let i = p.ws(0);
   const [value, end] = p.value(i);
   i = p.ws(end);
@@ -46,7 +63,14 @@ export function pyJsonLoads(text: string): unknown {
 }
 
 class Parser {
-  constructor(private readonly s: string) {}
+  constructor(
+    private readonly s: string,
+    private readonly typed = false,
+  ) {}
+
+  get text(): string {
+    return this.s;
+  }
 
   ws(i: number): number {
     while (i < this.s.length && WS.has(this.s[i]!)) i++;
@@ -71,7 +95,8 @@ class Parser {
     if (c === "-" && s.startsWith("-Infinity", i)) return [-Infinity, i + 9];
     NUMBER.lastIndex = i;
     const m = NUMBER.exec(s);
-    if (m) return [Number(m[0]), i + m[0].length];
+    // Typed: no fraction and no exponent is a Python int.
+    if (m) return [this.typed && m[1] === undefined && m[2] === undefined ? BigInt(m[0]) : Number(m[0]), i + m[0].length];
     return this.fail("Expecting value", i);
   }
 
@@ -122,11 +147,12 @@ class Parser {
     return parseInt(digits, 16);
   }
 
-  private object(i: number): [Record<string, unknown>, number] {
+  private object(i: number): [Record<string, unknown> | Map<string, unknown>, number] {
     const s = this.s;
     const obj: Record<string, unknown> = {};
+    const map = this.typed ? new Map<string, unknown>() : undefined;
     i = this.ws(i);
-    if (s[i] === "}") return [obj, i + 1];
+    if (s[i] === "}") return [map ?? obj, i + 1];
     for (;;) {
       if (s[i] !== '"') this.fail("Expecting property name enclosed in double quotes", i);
       const [key, afterKey] = this.string(i + 1);
@@ -134,9 +160,10 @@ class Parser {
       if (s[i] !== ":") this.fail("Expecting ':' delimiter", i);
       i = this.ws(i + 1);
       const [value, afterValue] = this.value(i);
-      Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+      if (map) map.set(key, value);
+      else Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
       i = this.ws(afterValue);
-      if (s[i] === "}") return [obj, i + 1];
+      if (s[i] === "}") return [map ?? obj, i + 1];
       if (s[i] !== ",") this.fail("Expecting ',' delimiter", i);
       i = this.ws(i + 1);
     }

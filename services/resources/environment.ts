@@ -3,8 +3,9 @@
 // verifier; or, for multi-turn environments, `reset` and `step` in the
 // gymnasium style. The ResourcesService host (host.ts) runs it.
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { z } from "zod";
+import type { ModelService } from "../../gen/gymmesh/v1/model_pb.js";
 import type { Response } from "../../gen/gymmesh/v1/responses_pb.js";
 import type { Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { taskExtra } from "../openai/responses-json.js";
@@ -25,12 +26,20 @@ export interface Tool<State = unknown> {
   run(args: never, ctx: ToolContext<State>): unknown;
 }
 
+/** A client of a model instance (ModelService), e.g. an LLM judge. */
+export type ModelClient = Client<typeof ModelService>;
+
 export interface VerifyInput<State, Settings = any> {
   task: Task;
   settings: Settings;
   /** The finished response: every output item of the rollout. */
   response: Response;
   state: State;
+  /**
+   * A client of a model instance the environment names in `models(settings)`
+   * (e.g. an LLM judge); absent where the host has no mesh (unit tests without one).
+   */
+  model?: (name: string) => ModelClient;
 }
 
 export interface VerifyResult {
@@ -89,6 +98,24 @@ export interface Environment<State = unknown, Settings = any> {
    * and `taskFields(task, schema)` reads them in the verifier.
    */
   taskSchema?: z.ZodType;
+  /**
+   * True when the tools a row offers are the model's to call and never run
+   * here (the verifier compares the calls, as with tool_simulation_agent):
+   * `gym check-data` then does not look them up among `tools`.
+   */
+  simulatedTools?: boolean;
+  /**
+   * The model instances its verifier calls (e.g. a judge), named in its
+   * settings: the config check requires each to be a model instance, and
+   * `verify` reaches them through `model(name)`.
+   */
+  models?(settings: Settings): { field: string; name: string }[];
+  /**
+   * The error for a call of a tool it does not have, when NeMo Gym's server
+   * answers such calls its own way (a catch-all tool route); by default
+   * NOT_FOUND naming the tools it has.
+   */
+  unknownTool?(name: string): ConnectError;
   /** Per-session state, made from the task row when a session is seeded (or an episode reset). */
   createState?(task: Task, settings: Settings): State;
   verify(input: VerifyInput<State, Settings>): VerifyResult | Promise<VerifyResult>;
