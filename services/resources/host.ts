@@ -9,7 +9,7 @@ import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { FunctionToolSchema, Role, type Response } from "../../gen/gymmesh/v1/responses_pb.js";
 import { TaskSchema, VerdictSchema, type Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { roleName } from "../openai/responses-json.js";
-import { argumentsJsonSchema, environmentSettings, invalidInput, isGymnasium, type Environment, type Tool, type VerifyResult } from "./environment.js";
+import { argumentsJsonSchema, environmentSettings, invalidInput, isGymnasium, type Environment, type ModelClient, type Tool, type VerifyResult } from "./environment.js";
 import { pythonJsonDumps } from "../pycompat/json-dumps.js";
 import { SessionStore } from "./sessions.js";
 
@@ -24,6 +24,8 @@ export interface HostOptions {
   maxSessionBytes?: number;
   /** The clock, in milliseconds (tests pass their own). */
   now?: () => number;
+  /** Clients of the model instances the environment's verifier calls (`Environment.models`). */
+  model?: (name: string) => ModelClient;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60_000;
@@ -77,7 +79,7 @@ export function createResourcesHost(env: Environment<any>, options: HostOptions 
       const { task, state } = sessions.get(req.sessionId);
       const tool = tools.get(req.name);
       if (!tool) {
-        throw new ConnectError(`${env.name}: unknown tool "${req.name}" (tools: ${[...tools.keys()].join(", ") || "none"})`, Code.NotFound);
+        throw env.unknownTool?.(req.name) ?? new ConnectError(`${env.name}: unknown tool "${req.name}" (tools: ${[...tools.keys()].join(", ") || "none"})`, Code.NotFound);
       }
       const args = parseArguments(tool, req.arguments);
       const output = await guard(`tool ${req.name} failed`, () => (tool.run as (a: unknown, c: unknown) => unknown)(args, { task, state, settings }));
@@ -89,7 +91,7 @@ export function createResourcesHost(env: Environment<any>, options: HostOptions 
       checkOutputMessages(req.response);
       const found = req.sessionId ? sessions.get(req.sessionId) : undefined;
       const task = req.task ?? found?.task ?? create(TaskSchema);
-      const result = await guard(`${env.name}: the verifier failed`, () => env.verify({ task, response: req.response!, state: found?.state, settings }));
+      const result = await guard(`${env.name}: the verifier failed`, () => env.verify({ task, response: req.response!, state: found?.state, settings, model: options.model }));
       return { verdict: verdictOf(env.name, result) };
     },
 

@@ -3,14 +3,15 @@
 // (with its own settings), plus NeMo Gym's HTTP routes for it.
 import { z } from "zod";
 import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
+import { ModelService } from "../../gen/gymmesh/v1/model_pb.js";
 import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { ConfigError } from "../mesh/errors.js";
-import { defineKind, grpc_port, port, seconds, type InstanceKind } from "../mesh/kind.js";
+import { defineKind, grpc_port, port, seconds, type InstanceKind, type StartContext } from "../mesh/kind.js";
 import { localClient } from "../mesh/local-transport.js";
 import { hosted, serve } from "../mesh/serve.js";
 import { nemoGymGymnasiumRoutes } from "../nemo-gym/gymnasium-routes.js";
 import { nemoGymResourcesRoutes } from "../nemo-gym/resources-routes.js";
-import { environmentSettings, isGymnasium, type EnvironmentRegistry } from "./environment.js";
+import { environmentSettings, isGymnasium, type EnvironmentRegistry, type ModelClient } from "./environment.js";
 import { createResourcesHost } from "./host.js";
 
 export const ResourcesConfig = z.strictObject({
@@ -46,6 +47,18 @@ export function resourcesKind(environments: EnvironmentRegistry): InstanceKind<R
     kind: "resources",
     schema: ResourcesConfig,
     label: (c) => (environments[c.environment] && isGymnasium(environments[c.environment]!) ? EpisodeService : ResourcesService).typeName,
+    // Model instances the environment's verifier calls (a judge), named in its settings.
+    references(c) {
+      const env = environments[c.environment];
+      if (!env?.models) return [];
+      let settings: unknown;
+      try {
+        settings = environmentSettings(env, c.settings);
+      } catch {
+        return []; // check() reports the settings
+      }
+      return env.models(settings).map((m) => ({ field: `settings.${m.field}`, name: m.name, kinds: ["model"] }));
+    },
     check(c, { name }) {
       const env = environmentOf(c, name);
       try {
@@ -63,6 +76,7 @@ export function resourcesKind(environments: EnvironmentRegistry): InstanceKind<R
         idleTimeoutMs: c.session_idle_timeout_s * 1000,
         maxSessions: c.max_sessions,
         maxSessionBytes: c.max_session_bytes,
+        model: env.models ? modelClients(ctx.peer) : undefined,
       });
       const gauges = { sessionsOpen: host.openSessions };
       // A multi-turn environment speaks EpisodeService (and NeMo Gym's gymnasium routes, /reset and /step),
@@ -75,4 +89,14 @@ export function resourcesKind(environments: EnvironmentRegistry): InstanceKind<R
       return serve({ ...ctx, services: [hosted(ResourcesService, host.resources)], fallback, gauges });
     },
   });
+}
+
+/** One client per model instance, made on first use. */
+function modelClients(peer: StartContext["peer"]): (name: string) => ModelClient {
+  const clients = new Map<string, ModelClient>();
+  return (name) => {
+    let client = clients.get(name);
+    if (!client) clients.set(name, (client = peer(ModelService, name)));
+    return client;
+  };
 }

@@ -67,7 +67,20 @@ def resources_config(name: str, port: int, config: str | None, sets: list[str]) 
     for entry in sets:
         key, value = entry.split("=", 1)
         inner[key] = yaml.safe_load(value)
-    return server_dir, instance, {instance: whole[instance]}
+    return server_dir, instance, {instance: whole[instance], **unstarted_models(inner, whole)}
+
+
+def unstarted_models(inner, whole) -> dict:
+    """Model servers the instance names (math_with_judge's judge_model_server) that its config file
+    does not define: NeMo Gym refuses a config with such a reference, so each is named at an address
+    where nothing listens (never started): the server starts, and a call to that model fails."""
+    out = {}
+    for value in inner.values():
+        if OmegaConf.is_dict(value) and value.get("type") == "responses_api_models":
+            name = OmegaConf.select(value, "name", default=None)
+            if isinstance(name, str) and name not in whole:
+                out[name] = {"responses_api_models": {"openai_model": {"entrypoint": "app.py", "host": HOST, "port": 9}}}
+    return out
 
 
 def simple_agent_config(name: str, port: int, resources: str, model: str) -> tuple[Path, str, dict]:
