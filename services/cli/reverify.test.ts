@@ -29,6 +29,7 @@ const STALE: Record<string, Record<number, number>> = {
  */
 const UNVERIFIABLE: Record<string, string> = {
   structured_outputs: "schema_str",
+  workplace_assistant: "ground_truth",
 };
 
 const withRollouts = Object.keys(environments).filter((name) => fs.existsSync(path.join(ENVS, name, "data", "example_rollouts.jsonl")));
