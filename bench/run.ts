@@ -1,11 +1,14 @@
 // The mesh benchmark (`npm run bench`): rollouts/s of the full mesh
 // (collector -> rollout -> agent -> model -> mock model, and the resources
-// server; each service its own process) against the bare loop of the same
-// model calls with no mesh, at several concurrencies and mock latencies.
-// Writes a markdown table to bench/results.md. Not a test: it asserts nothing.
+// server) in both shapes (each service its own process; every instance but
+// the mock in one process) against the bare loop of the same model calls with
+// no mesh, at several concurrencies and mock latencies, with the CPU per
+// rollout of each shape. Writes a markdown table to bench/results.md (--smoke:
+// a temporary file). Not a test: it asserts nothing about timing.
 // The bare loop runs in child processes (bench/bare-loop.ts).
 //
 //   npm run bench [-- --concurrency 1,64,1024,16384 --latency 0,1000 --steps 3]
+//   npm run bench -- --smoke     one tiny level, fewer hop calls (CI: it still runs)
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -88,6 +91,46 @@ ${addresses}
 `;
 }
 
+// The same instances but the mock in one process (they call each other in-process), with a mock of their own
+// in another (a mock shared with the split mesh would hold both meshes' connections: too many files at 16,384).
+const ONE = SERVICES.filter((s) => s !== "mock_openai");
+
+function oneProcessConfig(latencyMs: number, steps: number, ports: Record<string, number>, grpcPorts: Record<string, number>): string {
+  return `instances:
+  mock_openai:
+    kind: mock_model
+    port: ${ports.mock_openai}
+    latency_s: ${latencyMs / 1000}
+    tool_turns: ${steps - 1}
+  policy_model:
+    kind: model
+    port: ${ports.policy_model}
+    grpc_port: ${grpcPorts.policy_model}
+    base_url: http://127.0.0.1:${ports.mock_openai}/v1
+    model: mock
+    pool_connections: ${POOL}
+    max_attempts: 1
+  weather:
+    kind: resources
+    port: ${ports.weather}
+    grpc_port: ${grpcPorts.weather}
+    environment: example_single_tool_call
+  weather_agent:
+    kind: agent
+    port: ${ports.weather_agent}
+    grpc_port: ${grpcPorts.weather_agent}
+    model: policy_model
+    resources: weather
+    max_steps: ${steps}
+  rollout:
+    kind: rollout
+    port: ${ports.rollout}
+    grpc_port: ${grpcPorts.rollout}
+    default_agent: weather_agent
+    max_in_flight: ${POOL * 2}
+`;
+}
+
 async function freePort(): Promise<number> {
   const net = await import("node:net");
   return new Promise((resolve) => {
@@ -98,18 +141,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startProcess(config: string, only: string): Promise<ChildProcess> {
+async function startProcess(config: string, only: string | undefined): Promise<ChildProcess> {
   // GYM_BENCH_PROFILE_DIR=DIR writes a V8 CPU profile of each service process there.
   const profile = process.env.GYM_BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.GYM_BENCH_PROFILE_DIR}`] : [];
   // GYM_BENCH_NODE_FLAGS="--optimize-for-size ..." tries V8 flags on the service processes.
   const flags = (process.env.GYM_BENCH_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...profile, ...flags, "--max-old-space-size=4096", GYM, "serve", "-c", config, "--only", only], {
+  const child = spawn(process.execPath, [...profile, ...flags, "--max-old-space-size=4096", GYM, "serve", "-c", config, ...(only ? ["--only", only] : [])], {
     cwd: ROOT,
     env: { ...process.env, GYM_LOG: "error" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   for await (const line of readline.createInterface({ input: child.stdout! })) if (line === "ready") return child;
-  throw new Error(`${only} did not start`);
+  throw new Error(`${only ?? config} did not start`);
 }
 
 async function startMeshProcesses(latencyMs: number, steps: number) {
@@ -120,6 +163,16 @@ async function startMeshProcesses(latencyMs: number, steps: number) {
   const procs: Record<string, ChildProcess> = {};
   for (const s of SERVICES) procs[s] = await startProcess(file, s);
   return { ports, grpcPorts, procs };
+}
+
+/** The one-process shape and its own mock: both processes and its rollout service's grpc port. */
+async function startMeshOneProcess(latencyMs: number, steps: number) {
+  const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)));
+  const grpcPorts = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gym-bench-")), "one.yaml");
+  fs.writeFileSync(file, oneProcessConfig(latencyMs, steps, ports, grpcPorts));
+  const mock = await startProcess(file, "mock_openai");
+  return { rolloutGrpcPort: grpcPorts.rollout!, mock, proc: await startProcess(file, ONE.join(",")) };
 }
 
 async function runMesh(rolloutUrl: string, level: Level): Promise<Measured> {
@@ -198,14 +251,13 @@ interface HopCost {
  * Unary CallTool calls (64 in flight) to the resources process, through each
  * transport a peer can use: its main port (connect-node) and its grpc-js port.
  */
-async function measureHops(urls: { transport: string; url: string }[], serverPid: number): Promise<HopCost[]> {
-  const calls = 4_000;
+async function measureHops(urls: { transport: string; url: string }[], serverPid: number, calls = 4_000): Promise<HopCost[]> {
   const out: HopCost[] = [];
   for (const { transport, url } of urls) {
     const client = clientFor(ResourcesService, url);
     const { sessionId } = await client.seedSession({ task: taskFromJson(ROW) });
     const call = () => client.callTool({ sessionId, name: "get_weather", arguments: '{"city": "San Francisco"}' });
-    for (let i = 0; i < 500; i++) await call(); // warm up
+    for (let i = 0; i < calls / 8; i++) await call(); // warm up
     const server0 = processStats(serverPid).cpuMs;
     const client0 = process.cpuUsage();
     const t0 = performance.now();
@@ -238,9 +290,14 @@ function hopTable(hops: HopCost[]): string {
 interface Row {
   level: Level;
   bare: Measured;
+  /** One process per service. */
   mesh: Measured;
   cpuMsPerRollout: Record<string, number>;
   peakMb: Record<string, number>;
+  /** Every instance but the mock in one process. */
+  one: Measured;
+  oneCpuMsPerRollout: number;
+  onePeakMb: number;
 }
 
 function table(rows: Row[], steps: number, hops: number): string {
@@ -249,17 +306,21 @@ function table(rows: Row[], steps: number, hops: number): string {
     "concurrency",
     "rollouts",
     "bare rollouts/s",
-    "mesh rollouts/s",
+    "mesh rollouts/s (per service)",
     "mesh / bare",
     "mesh / ideal",
     "added p50",
     "added p99",
-    "mesh CPU per rollout",
+    "mesh CPU per rollout (per service)",
     "CPU per hop",
-    "failures",
+    "one-process rollouts/s",
+    "one-process / bare",
+    "one-process CPU per rollout",
+    "failures (bare / per service / one process)",
     "peak memory (MB): mock / model / resources / agent / rollout / collector",
+    "one-process peak memory (MB)",
   ];
-  const lines = rows.map(({ level, bare, mesh, cpuMsPerRollout, peakMb }) => {
+  const lines = rows.map(({ level, bare, mesh, cpuMsPerRollout, peakMb, one, oneCpuMsPerRollout, onePeakMb }) => {
     const ideal = level.latencyMs > 0 ? level.concurrency / ((steps * level.latencyMs) / 1000) : NaN;
     const cpu = Object.values(cpuMsPerRollout).reduce((a, b) => a + b, 0);
     return [
@@ -274,8 +335,12 @@ function table(rows: Row[], steps: number, hops: number): string {
       `${(percentile(mesh.latenciesMs, 99) - percentile(bare.latenciesMs, 99)).toFixed(1)} ms`,
       `${cpu.toFixed(2)} ms`,
       `${(cpu / hops).toFixed(3)} ms`,
-      `${bare.failures} / ${mesh.failures}`,
+      one.rolloutsPerS.toFixed(1),
+      (one.rolloutsPerS / bare.rolloutsPerS).toFixed(2),
+      `${oneCpuMsPerRollout.toFixed(2)} ms`,
+      `${bare.failures} / ${mesh.failures} / ${one.failures}`,
       ["mock_openai", "policy_model", "weather", "weather_agent", "rollout", "collector"].map((p) => peakMb[p]?.toFixed(0) ?? "-").join(" / "),
+      onePeakMb.toFixed(0),
     ];
   });
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
@@ -287,9 +352,15 @@ async function main() {
     .option("--concurrency <list>", "comma-separated", "1,64,1024,16384")
     .option("--latency <list>", "mock model latency in ms, comma-separated", "0,1000")
     .option("--steps <n>", "model calls per rollout (tool calls + the answer)", "3")
-    .option("--out <file>", "results file", path.join(ROOT, "bench/results.md"))
+    .option("--out <file>", "results file (default bench/results.md; --smoke: a temporary file)")
+    .option("--smoke", "one tiny level (concurrency 4, latency 0, 40 rollouts) and fewer hop calls: checks that it runs (CI)", false)
     .parse()
-    .opts<{ concurrency: string; latency: string; steps: string; out: string }>();
+    .opts<{ concurrency: string; latency: string; steps: string; out?: string; smoke: boolean }>();
+  if (opts.smoke) {
+    opts.concurrency = "4";
+    opts.latency = "0";
+  }
+  const out = opts.out ?? (opts.smoke ? path.join(os.tmpdir(), "bench-smoke.md") : path.join(ROOT, "bench/results.md"));
   const steps = Number(opts.steps);
   // collector->rollout, rollout->agent, agent->resources (seed, tools, verify, close),
   // agent->model and model->mock per step.
@@ -300,6 +371,10 @@ async function main() {
   for (const latencyMs of opts.latency.split(",").map(Number)) {
     const { ports, grpcPorts, procs } = await startMeshProcesses(latencyMs, steps);
     const pids = Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, p.pid!]));
+    const oneProcess = await startMeshOneProcess(latencyMs, steps);
+    procs.one_process = oneProcess.proc;
+    procs.one_process_mock = oneProcess.mock;
+    const oneUrl = `grpc://127.0.0.1:${oneProcess.rolloutGrpcPort}`;
     try {
       if (hopCosts.length === 0) {
         process.stderr.write("bench: the cost of one hop, by transport...\n");
@@ -309,14 +384,17 @@ async function main() {
             { transport: "grpc-js (grpc_port), grpc-js client (what the mesh uses)", url: `grpc://127.0.0.1:${grpcPorts.weather}` },
           ],
           pids.weather!,
+          opts.smoke ? 200 : 4_000,
         );
       }
       // Warm the processes up (JIT), so the first level is measured like the others.
-      await runMesh(`grpc://127.0.0.1:${grpcPorts.rollout}`, { latencyMs, concurrency: 256, rollouts: 512 });
+      const warmup = opts.smoke ? { latencyMs, concurrency: 4, rollouts: 16 } : { latencyMs, concurrency: 256, rollouts: 512 };
+      await runMesh(`grpc://127.0.0.1:${grpcPorts.rollout}`, warmup);
+      await runMesh(oneUrl, warmup);
       for (const concurrency of opts.concurrency.split(",").map(Number)) {
         // Two waves of the concurrency (one at the largest, to keep the run short).
         const waves = concurrency >= 8192 ? 1 : 2;
-        const rollouts = Math.max(waves * concurrency, latencyMs > 0 ? 20 : 500);
+        const rollouts = opts.smoke ? 40 : Math.max(waves * concurrency, latencyMs > 0 ? 20 : 500);
         const level = { latencyMs, concurrency, rollouts };
         process.stderr.write(`bench: ${latencyMs} ms, concurrency ${concurrency}, ${rollouts} rollouts...\n`);
         const bare = await runBare(`http://127.0.0.1:${ports.mock_openai}`, level, steps);
@@ -330,31 +408,42 @@ async function main() {
           peakMb[name] = after.peakRssMb;
         }
         peakMb.collector = processStats(process.pid).peakRssMb;
-        rows.push({ level, bare, mesh, cpuMsPerRollout, peakMb });
-        for (const [what, m] of [["bare", bare], ["mesh", mesh]] as const) {
+        // The one-process shape, on the same mock and level.
+        const oneBefore = processStats(oneProcess.proc.pid!).cpuMs;
+        const one = await runMesh(oneUrl, level);
+        const oneAfter = processStats(oneProcess.proc.pid!);
+        const oneCpuMsPerRollout = (oneAfter.cpuMs - oneBefore) / rollouts;
+        rows.push({ level, bare, mesh, cpuMsPerRollout, peakMb, one, oneCpuMsPerRollout, onePeakMb: oneAfter.peakRssMb });
+        for (const [what, m] of [["bare", bare], ["mesh", mesh], ["one process", one]] as const) {
           if (m.firstError) process.stderr.write(`  ${what}: ${m.failures} failed, first: ${m.firstError.slice(0, 300)}\n`);
         }
         const perProcess = Object.entries(cpuMsPerRollout).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
-        process.stderr.write(`  bare ${bare.rolloutsPerS.toFixed(1)}/s, mesh ${mesh.rolloutsPerS.toFixed(1)}/s; CPU ms per rollout: ${perProcess}\n`);
+        process.stderr.write(
+          `  bare ${bare.rolloutsPerS.toFixed(1)}/s, mesh ${mesh.rolloutsPerS.toFixed(1)}/s (CPU ms per rollout: ${perProcess}), ` +
+            `one process ${one.rolloutsPerS.toFixed(1)}/s (CPU ms per rollout ${oneCpuMsPerRollout.toFixed(2)})\n`,
+        );
       }
     } finally {
       await Promise.all(Object.values(procs).map((p) => new Promise((resolve) => (p.once("exit", resolve), p.kill("SIGTERM")))));
     }
   }
 
-  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}`;
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(", ");
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()}; load average at the end (1, 5, 15 min): ${load} (anything else running disturbs the figures)`;
   const text = `# Mesh benchmark\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\n` +
     `Rollouts of ${steps} model calls (${steps - 1} tool calls, then the answer) against the built-in mock model; ` +
     `the mesh runs each service in its own process, and they (and the collector) call each other on their grpc-js ports; ` +
     `the bare loop makes the same model calls with the OpenAI SDK straight to the mock, with no mesh, from its own process ` +
     `(one per ${BARE_SHARD} connections: a process holds at most 20,000 files here). ` +
     `"Ideal" is concurrency / (${steps} x model latency). "Added" latency is mesh minus bare at that percentile. ` +
-    `CPU per rollout sums the mesh processes except the mock; CPU per hop divides it by the ${hops} calls between processes a rollout makes.\n\n` +
+    `CPU per rollout sums the mesh processes except the mock; CPU per hop divides it by the ${hops} calls between processes a rollout makes. ` +
+    `The one-process shape runs the same instances but the mock in one process (they call each other in-process), with a mock of its own in another, right after the split mesh at each level; ` +
+    `its CPU per rollout is that process's.${opts.smoke ? " **Smoke run**: one tiny level, to check that the benchmark runs; its figures mean nothing." : ""}\n\n` +
     table(rows, steps, hops) + "\n\n" +
     `## The cost of one hop\n\nUnary ResourcesService.CallTool calls to the resources process, 64 in flight, through each transport; ` +
     `CPU of the server process and of the calling (benchmark) process, per call.\n\n` +
     hopTable(hopCosts) + "\n";
-  fs.writeFileSync(opts.out, text);
+  fs.writeFileSync(out, text);
   process.stdout.write(text);
 }
 
