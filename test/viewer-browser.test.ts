@@ -2,7 +2,8 @@
 // package; playwright-core drives it, no browser download) on the viewer
 // serving fixture runs. Keys, filters, search, the URL's state, the
 // transcript and verifier panels, failures, task groups, two runs compared,
-// live appends, a 100,000-rollout file, and the bundle from file://.
+// live appends, a 100,000-rollout file, the bundle from file://, and a
+// traced rollout's trace link and span waterfall.
 // Screenshots go to $GYM_VIEW_SCREENSHOTS (default <tmp>/gym-view-screenshots).
 //
 // Without Chromium the tests are skipped, unless GYM_REQUIRE_CHROMIUM=1
@@ -13,7 +14,11 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { BasicTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { FileSpanExporter } from "../services/app/file-span-exporter.js";
 import { writeBundle } from "../services/viewer/bundle.js";
+import { tracesPathOf } from "../services/viewer/run-files.js";
 import { startViewer, type Viewer } from "../services/viewer/index.js";
 import { failureLine, MATH, rolloutLine, writeBigFile, writeFixtureRuns, type FixtureFiles } from "../testing/viewer-fixtures.js";
 
@@ -293,6 +298,54 @@ describe.runIf(HAVE)("gym view in Chromium", () => {
     console.log(`100,000 rollouts: page ready ${openedMs} ms after the server started`);
     await page.close();
   }, 60_000);
+
+  it("links a traced rollout to its trace UI and draws a waterfall of its spans from the traces file", async () => {
+    const traceDir = path.join(dir, "traced");
+    const rollouts = path.join(traceDir, "run.jsonl");
+    // One rollout's spans, written as OTEL_TRACES_EXPORTER=file writes them, where gym view looks by default.
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new FileSpanExporter(tracesPathOf(rollouts)))] });
+    const tracer = provider.getTracer("test");
+    const root = tracer.startSpan("gym.rollout", { attributes: { "gym.rollout.id": "0/0" } });
+    const run = tracer.startSpan("gymmesh.v1.AgentService/Run", { kind: SpanKind.SERVER }, trace.setSpan(ROOT_CONTEXT, root));
+    const inRun = trace.setSpan(ROOT_CONTEXT, run);
+    tracer.startSpan("chat mock", { kind: SpanKind.CLIENT, attributes: { "gen_ai.usage.input_tokens": 12 } }, inRun).end();
+    const tool = tracer.startSpan("execute_tool get_weather", {}, inRun);
+    tool.setStatus({ code: SpanStatusCode.ERROR, message: "no such city" });
+    tool.end();
+    run.end();
+    root.end();
+    await provider.shutdown();
+    const traceId = root.spanContext().traceId;
+    const lines = [{ ...rolloutLine({ task: 0, rep: 0, agent: "a", reward: 1 }), _ng_trace_id: traceId }, rolloutLine({ task: 1, rep: 0, agent: "a", reward: 0 })];
+    fs.writeFileSync(rollouts, lines.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const traced = await startViewer({ files: [rollouts], port: 0, traceUrl: "http://jaeger.example:16686/trace/{trace_id}" });
+    viewers.push(traced);
+
+    const page = await open(traced.url);
+    await page.locator('[data-testid="rollout-row"][data-key="0.r.0"]').click();
+    await expect.poll(() => page.getByTestId("trace-link").getAttribute("href"), WAIT).toBe(`http://jaeger.example:16686/trace/${traceId}`);
+    expect(await text(page, "trace-id")).toBe(traceId);
+    await expect.poll(() => page.getByTestId("span-row").count(), WAIT).toBe(4);
+    // Parents before children, indented under them; the failed tool call marked.
+    const rows = page.getByTestId("span-row");
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-name")))).toEqual([
+      "gym.rollout",
+      "gymmesh.v1.AgentService/Run",
+      "chat mock",
+      "execute_tool get_weather",
+    ]);
+    const indent = (n: number) => rows.nth(n).locator(".span-name").evaluate((e) => parseFloat((e as HTMLElement).style.paddingLeft));
+    expect([await indent(0), await indent(1), await indent(2), await indent(3)]).toEqual([0, 12, 24, 24]);
+    expect(await rows.nth(3).getAttribute("class")).toContain("bad");
+    expect(await rows.nth(2).getAttribute("title")).toContain("gen_ai.usage.input_tokens: 12");
+    await shot(page, "8-trace");
+    // A line without a trace id has no trace strip.
+    await page.locator('[data-testid="rollout-row"][data-key="0.r.1"]').click();
+    await expect.poll(() => text(page, "detail-head"), WAIT).toContain("task 1");
+    expect(await page.getByTestId("trace").count()).toBe(0);
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
 
   it("a bundle opens from file:// with no server", async () => {
     const out = path.join(dir, "bundle");

@@ -10,19 +10,22 @@ import { taskToJson } from "../openai/responses-json.js";
 import { requestIdOf } from "../mesh/request-id.js";
 import { findAgentKind, DEFAULT_AGENT_KIND, type AgentRunner } from "./agent-kinds.js";
 import type { AgentDeps } from "./rollout-parts.js";
+import { inRolloutSpan, tracedResources } from "./rollout-trace.js";
 
 export function createAgentService(deps: AgentDeps): ServiceImpl<typeof AgentService> {
   return createAgentHost(deps).impl;
 }
 
 /** The service and a count of its rollouts running now (for the rollouts_in_flight gauge). */
-export function createAgentHost(deps: AgentDeps): { impl: ServiceImpl<typeof AgentService>; rolloutsInFlight: () => number } {
-  const run = findAgentKind(deps.kind ?? DEFAULT_AGENT_KIND).run;
+export function createAgentHost(agentDeps: AgentDeps): { impl: ServiceImpl<typeof AgentService>; rolloutsInFlight: () => number } {
+  const run = findAgentKind(agentDeps.kind ?? DEFAULT_AGENT_KIND).run;
+  // Tool calls and verify in spans of their own (no-ops unless the process traces).
+  const deps: AgentDeps = { ...agentDeps, resources: tracedResources(agentDeps.resources) };
   let inFlight = 0;
-  const runRollout: AgentRunner = async (...args) => {
+  const runRollout: AgentRunner = async (deps, task, rolloutId, options) => {
     inFlight++;
     try {
-      return await run(...args);
+      return await inRolloutSpan(deps.name, rolloutId, () => run(deps, task, rolloutId, options));
     } finally {
       inFlight--;
     }

@@ -11,6 +11,7 @@ import { setDefaultLogLevel } from "../mesh/log.js";
 import { checkInput } from "../collect/run-record.js";
 import { closeWithin, COLLECT_HELP, collectStop, probeRollout, runCollect, seconds, type CollectCliOptions } from "./collect-command.js";
 import { onStopSignals } from "./signals.js";
+import { startTracing } from "./telemetry.js";
 import { addK8sCommand } from "../k8s/command.js";
 
 const program = new Command("gym")
@@ -43,6 +44,7 @@ program
   .option("--only <names>", "start only these instances (comma-separated); the others are at the config's addresses")
   .option("--host <address>", "address to listen on (0.0.0.0 in a container)", "127.0.0.1")
   .action(async (opts: { config: string; only?: string; host: string }) => {
+    const stopTracing = await startTracing();
     const mesh = await startFromConfig(opts.config, { host: opts.host, only: opts.only?.split(",").map((n) => n.trim()) });
     const width = Math.max(...mesh.instances.map((i) => i.name.length));
     // The main port (every protocol), then the grpc-js port when the instance has one.
@@ -54,7 +56,10 @@ program
     // A second signal exits at once (signals.ts).
     onStopSignals((signal, why) => {
       if (why !== signal) process.stderr.write(`gym: ${why}: stopping\n`);
-      void mesh.close().then(() => process.exit(0));
+      void mesh
+        .close()
+        .then(stopTracing)
+        .then(() => process.exit(0));
     });
     console.log("ready");
   });
@@ -86,6 +91,8 @@ program
       const stop = collectStop(opts.drainTimeoutS);
       // Nothing starts (and nothing is written) for an input that is not there.
       checkInput(opts.input);
+      // Spans (when OTEL_* asks) of the mesh this process starts; the file exporter writes beside the output.
+      const stopTracing = await startTracing({ rolloutsFile: opts.output });
       let mesh: RunningMesh | undefined;
       let client: Client<typeof RolloutService>;
       let remote: GymClient | undefined;
@@ -121,6 +128,7 @@ program
         await viewer?.close();
         remote?.close();
         await closeWithin(mesh && (() => mesh.close()));
+        await stopTracing();
       }
       if (code !== 0) process.exit(code);
     },
@@ -196,10 +204,13 @@ program
   .argument("[file2]", "a second rollouts file, compared with the first")
   .option("--port <n>", "port on 127.0.0.1 (0: a free one; default 8750, or a free one when taken)")
   .option("--bundle <dir>", "write the page and the data as a static site that opens from disk, instead of serving")
-  .action(async (file: string, file2: string | undefined, opts: { port?: string; bundle?: string }) => {
+  .option("--traces <file>", "spans (OTLP-JSON lines, OTEL_TRACES_EXPORTER=file) drawn under each rollout; default <stem>_traces.jsonl beside the file")
+  .option("--trace-url <template>", "link each traced rollout to a trace UI: a URL with {trace_id} (default $GYM_TRACE_URL)")
+  .action(async (file: string, file2: string | undefined, opts: { port?: string; bundle?: string; traces?: string; traceUrl?: string }) => {
     const { portNumber, runView } = await import("../viewer/command.js");
     const files = file2 ? [file, file2] : [file];
-    const viewer = await runView(files, { port: opts.port === undefined ? undefined : portNumber(opts.port), bundle: opts.bundle });
+    const port = opts.port === undefined ? undefined : portNumber(opts.port);
+    const viewer = await runView(files, { port, bundle: opts.bundle, traces: opts.traces, traceUrl: opts.traceUrl });
     if (!viewer) return;
     onStopSignals(() => void viewer.close().then(() => process.exit(0)));
   });

@@ -12,6 +12,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { connectNoDelay, tlsConnector, type TlsPeer } from "../mesh/connectors.js";
 import { createGrpcJsTransport } from "../mesh/grpc-js-transport.js";
 import { H2_SESSION_MEMORY_MB } from "../mesh/http2-limits.js";
+import { traceHeaders } from "../mesh/trace-context.js";
 
 /** PEM text (a string or its bytes). */
 export type Pem = string | Uint8Array;
@@ -115,7 +116,8 @@ export function createClientTransport(rawUrl: string, options: TransportOptions 
     maxSessionMemory: H2_SESSION_MEMORY_MB,
     createConnection: scheme === "https" ? tlsConnector(tlsPeer(options.tls ?? {})) : connectNoDelay,
   });
-  const transport = createGrpcTransport({ baseUrl: origin, sessionManager, interceptors, defaultTimeoutMs: options.timeoutMs });
+  // The caller's trace context goes with each call (the grpc-js transport adds it itself).
+  const transport = createGrpcTransport({ baseUrl: origin, sessionManager, interceptors: [...interceptors, traceHeaders], defaultTimeoutMs: options.timeoutMs });
   return { url: rawUrl, transport, close: () => sessionManager.abort() };
 }
 

@@ -17,6 +17,7 @@ import { createGrpcPeerTransport } from "./grpc-peer.js";
 import { H2_SESSION_MEMORY_MB } from "./http2-limits.js";
 import { connectNoDelay, tlsConnector } from "./connectors.js";
 import { parsePeerAddress } from "./peer-address.js";
+import { traceHeaders } from "./trace-context.js";
 
 const transports = new Map<string, Transport>();
 const securedTransports = new WeakMap<MeshSecurity, Map<string, Transport>>();
@@ -56,7 +57,7 @@ function newTransport(address: string, security: MeshSecurity | undefined): Tran
   const createConnection = baseUrl.startsWith("https://") ? tlsConnector(security?.tls) : connectNoDelay;
   return createGrpcTransport({
     baseUrl,
-    interceptors: authorization ? [withToken] : [],
+    interceptors: authorization ? [withToken, traceHeaders] : [traceHeaders],
     nodeOptions: { maxSessionMemory: H2_SESSION_MEMORY_MB, createConnection },
   });
 }

@@ -15,6 +15,8 @@ import { handlerContext } from "./handler-context.js";
 import { DEFAULT_LIMITS, type Limits } from "./kind.js";
 import type { ServerMetrics } from "./metrics.js";
 import { grpcJsServerCredentials } from "./tls.js";
+import { extractFromMetadata } from "./trace-context.js";
+import { endServerSpan, handlerTraceContext, runIn, serverSpan, tracedStream } from "./tracing.js";
 
 /** A service and its implementation (methods it leaves out answer UNIMPLEMENTED). */
 export interface ServiceWithImpl {
@@ -121,18 +123,26 @@ function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: Se
         const done = metrics.observe(serviceName, method.name);
         const ctx = contextFor(call, method);
         const input = method.methodKind === "unary" ? (call as grpc.ServerUnaryCall<unknown, unknown>).request : requestsOf(call);
+        // The handler runs in the caller's trace context (and this call's span, if traced).
+        const parent = extractFromMetadata(call.metadata);
+        const span = serverSpan(method, parent);
+        const traceContext = handlerTraceContext(parent, span);
         Promise.resolve()
-          .then(() => fn(input, ctx))
+          .then(() => runIn(traceContext, () => fn(input, ctx)))
           .then(
             (out) => {
               // Past its deadline or cancelled, the caller already has its status: count that one.
               const aborted = ctx.abortReason();
+              if (span) endServerSpan(span, aborted);
               if (aborted) return fail(aborted, done);
               done("ok");
               ctx.sendHeader();
               callback(null, create(method.output, out), ctx.trailer());
             },
-            (err: unknown) => callback({ ...fail(err, done), metadata: ctx.trailer() }),
+            (err: unknown) => {
+              if (span) endServerSpan(span, err);
+              callback({ ...fail(err, done), metadata: ctx.trailer() });
+            },
           );
       };
     case "server_streaming":
@@ -141,8 +151,12 @@ function handlerFor(method: DescMethod, fn: (...args: any[]) => any, metrics: Se
         const done = metrics.observe(serviceName, method.name);
         const ctx = contextFor(call, method);
         const input = method.methodKind === "server_streaming" ? (call as grpc.ServerWritableStream<unknown, unknown>).request : requestsOf(call);
+        const parent = extractFromMetadata(call.metadata);
+        const span = serverSpan(method, parent);
+        const traceContext = handlerTraceContext(parent, span);
         try {
-          for await (const out of fn(input, ctx) as AsyncIterable<unknown>) {
+          const answers = tracedStream(runIn(traceContext, () => fn(input, ctx)) as AsyncIterable<unknown>, traceContext, span);
+          for await (const out of answers) {
             if (ctx.abortReason()) break;
             ctx.sendHeader();
             // A slow reader stops the producer here (HTTP/2 flow control reaches this write).

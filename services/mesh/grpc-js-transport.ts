@@ -9,6 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { GRPC_JS_OPTIONS, headersFromMetadata, metadataFromHeaders, methodDefinition } from "./grpc-js-definitions.js";
+import { injectIntoMetadata } from "./trace-context.js";
 
 type Message = MessageShape<DescMessage>;
 type StreamingCall = grpc.ClientReadableStream<Message> | grpc.ClientDuplexStream<Message, Message>;
@@ -191,7 +192,7 @@ async function onlyMessage(input: AsyncIterable<unknown>): Promise<never> {
 }
 
 /**
- * The call's metadata. A call with a deadline waits for a ready connection
+ * The call's metadata (with the active trace context). A call with a deadline waits for a ready connection
  * until then (gRPC wait-for-ready) instead of failing at once: a peer that is
  * restarting (a rolling deploy) is waited for, not reported UNAVAILABLE. A
  * call without one fails fast rather than wait forever, and so does every
@@ -200,6 +201,7 @@ async function onlyMessage(input: AsyncIterable<unknown>): Promise<never> {
 function callMetadata(header: HeadersInit | undefined, timeoutMs: number | undefined, authorization: string | undefined, waitForReady: boolean): grpc.Metadata {
   const metadata = metadataFromHeaders(header);
   if (authorization) metadata.set("authorization", authorization);
+  injectIntoMetadata(metadata);
   if (waitForReady && timeoutMs !== undefined && timeoutMs > 0) metadata.setOptions({ waitForReady: true });
   return metadata;
 }

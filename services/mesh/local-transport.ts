@@ -3,15 +3,18 @@
 // hop and no HTTP/2 framing, yet with what a call over the wire gives: copies
 // of the messages (neither side sees the other's later changes), the caller's
 // deadline and cancellation in the handler's context, an error's code and
-// message only, and the call counted in the callee's metrics.
+// message only, the call counted in the callee's metrics, and the caller's
+// trace context (the handler runs in it, in a server span as over the wire).
 // It is the one in-process transport: servers, the NeMo Gym HTTP routes and
 // tests all use it.
 import { clone, create, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import { context } from "@opentelemetry/api";
 import { Code, ConnectError, createClient, type Client, type HandlerContext, type ServiceImpl, type Transport } from "@connectrpc/connect";
 import { codeName } from "./codes.js";
 import type { ServiceWithImpl } from "./grpc-js-server.js";
 import { handlerContext } from "./handler-context.js";
 import type { ServerMetrics } from "./metrics.js";
+import { endServerSpan, handlerTraceContext, runIn, serverSpan, tracedStream } from "./tracing.js";
 
 type Message = MessageShape<DescMessage>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -40,9 +43,14 @@ export function createLocalTransport(services: ServiceWithImpl[], metrics?: Serv
     async unary(method, signal, timeoutMs, header, input) {
       const fn = handlerOf(method);
       const call = startCall(method, signal, timeoutMs, header, metrics);
+      // The handler runs in the caller's trace context, in this call's span when traced.
+      const parent = context.active();
+      const span = serverSpan(method, parent);
+      const traceContext = handlerTraceContext(parent, span);
       try {
-        const running = Promise.resolve().then(() => fn(clone(method.input, create(method.input, input)), call.ctx));
+        const running = Promise.resolve().then(() => runIn(traceContext, () => fn(clone(method.input, create(method.input, input)), call.ctx)));
         call.settleWith(running);
+        if (span) running.then(() => endServerSpan(span), (err: unknown) => endServerSpan(span, err));
         const out = await untilAborted(running, call.ctx.signal);
         return withHeaders({ stream: false as const, service: method.parent, method, message: clone(method.output, create(method.output, out)) }, call.ctx);
       } catch (err) {
@@ -53,6 +61,9 @@ export function createLocalTransport(services: ServiceWithImpl[], metrics?: Serv
     async stream(method, signal, timeoutMs, header, input) {
       const fn = handlerOf(method);
       const call = startCall(method, signal, timeoutMs, header, metrics);
+      const parent = context.active();
+      const span = serverSpan(method, parent);
+      const traceContext = handlerTraceContext(parent, span);
       const requests = copies(input as AsyncIterable<Message>, method.input);
       let source: AsyncIterable<unknown>;
       switch (method.methodKind) {
@@ -62,20 +73,20 @@ export function createLocalTransport(services: ServiceWithImpl[], metrics?: Serv
             first = message;
             break;
           }
-          source = fn(first ?? create(method.input), call.ctx);
+          source = runIn(traceContext, () => fn(first ?? create(method.input), call.ctx));
           break;
         }
         case "client_streaming": {
-          const single = Promise.resolve().then(() => fn(requests, call.ctx));
+          const single = Promise.resolve().then(() => runIn(traceContext, () => fn(requests, call.ctx)));
           source = (async function* () {
             yield await single;
           })();
           break;
         }
         default:
-          source = fn(requests, call.ctx);
+          source = runIn(traceContext, () => fn(requests, call.ctx));
       }
-      const iterator = source[Symbol.asyncIterator]();
+      const iterator = tracedStream(source, traceContext, span)[Symbol.asyncIterator]();
       let code = "ok";
       async function* responses(): AsyncGenerator<Message> {
         try {

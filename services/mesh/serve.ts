@@ -12,6 +12,7 @@ import type { ConnectRouter, ServiceImpl, Transport } from "@connectrpc/connect"
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { serveGrpcJs, type GrpcJsServer, type ServiceWithImpl } from "./grpc-js-server.js";
 import { createLocalTransport } from "./local-transport.js";
+import { traceServer } from "./tracing.js";
 import { H2_SESSION_MEMORY_MB } from "./http2-limits.js";
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { HealthStatus, healthImpl } from "./health.js";
@@ -120,7 +121,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const adapter = connectNodeAdapter({
     routes,
     fallback,
-    interceptors: [metrics.interceptor(), ...(auth ? [auth.connect] : []), errorBoundary, connectUndecodable],
+    interceptors: [metrics.interceptor(), traceServer, ...(auth ? [auth.connect] : []), errorBoundary, connectUndecodable],
     // Each request message, counted after decompression (RESOURCE_EXHAUSTED past it).
     readMaxBytes: limits.max_message_bytes,
     // Compressed requests are still accepted, but answers go out plain: between

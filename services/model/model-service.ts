@@ -14,6 +14,9 @@ import {
 import type { Response } from "../../gen/gymmesh/v1/responses_pb.js";
 import { itemFromJson, JsonShapeError, paramsToJson, responseFromJson } from "../openai/responses-json.js";
 import { log } from "../mesh/log.js";
+import { endSpan } from "../mesh/tracing.js";
+import { context } from "@opentelemetry/api";
+import { recordResponse, startChatSpan } from "./chat-span.js";
 import { requestIdOf } from "../mesh/request-id.js";
 import type { GenerateOptions, ModelBackend, ModelEvent } from "../openai/backend.js";
 
@@ -37,7 +40,17 @@ export function createModelService(backend: ModelBackend): ServiceImpl<typeof Mo
       const started = performance.now();
       try {
         const { params, options } = prepare(req, ctx, "CreateResponse");
-        const response = toProto(await backend.create(params, options), backend.name);
+        const chat = startChatSpan(params, backend.model);
+        let json: JsonObject;
+        try {
+          json = await (chat ? context.with(chat.context, () => backend.create(params, options)) : backend.create(params, options));
+          if (chat) recordResponse(chat.span, json);
+        } catch (err) {
+          if (chat) endSpan(chat.span, err);
+          throw err;
+        }
+        if (chat) chat.span.end();
+        const response = toProto(json, backend.name);
         done("model_response", ctx, started);
         return create(CreateResponseResponseSchema, { response });
       } catch (err) {
@@ -50,7 +63,23 @@ export function createModelService(backend: ModelBackend): ServiceImpl<typeof Mo
       const started = performance.now();
       try {
         const { params, options } = prepare(req, ctx, "StreamResponse");
-        for await (const event of backend.stream(params, options)) yield eventToProto(event, backend.name);
+        const chat = startChatSpan(params, backend.model);
+        let ended = false;
+        try {
+          for await (const event of backend.stream(params, options)) {
+            if (chat && event.type === "completed") recordResponse(chat.span, event.response);
+            yield eventToProto(event, backend.name);
+          }
+          ended = true;
+          chat?.span.end();
+        } catch (err) {
+          ended = true;
+          if (chat) endSpan(chat.span, err);
+          throw err;
+        } finally {
+          // The caller stopped reading.
+          if (!ended) chat?.span.end();
+        }
         done("model_stream", ctx, started);
       } catch (err) {
         done("model_stream", ctx, started, err);

@@ -1,6 +1,7 @@
 // NeMo Gym's rollout output line: the dataset row as it came, plus the
 // response, the reward and the verifier's fields, and gym-mesh's bookkeeping
-// (`_ng_task_index`, `_ng_rollout_index`, `agent_ref`, steps, tries, timings). One
+// (`_ng_task_index`, `_ng_rollout_index`, `agent_ref`, steps, tries, timings,
+// `_ng_trace_id` when traced). One
 // builder serves `gym collect`, Collect's and Run's raw results alike, so
 // every client gets the same line.
 import type { JsonObject } from "@bufbuild/protobuf";
@@ -34,6 +35,8 @@ export function rolloutLine(row: JsonObject, rollout: Rollout, ids: LineIds = {}
     _ng_steps: rollout.steps,
     _ng_attempts: rollout.attempts || 1,
     _ng_timings_ms: { model: ms(t?.model), tools: ms(t?.tools), verify: ms(t?.verify), total: ms(t?.total) },
+    // The rollout's trace (OpenTelemetry), only when the mesh traces.
+    ...(rollout.traceId ? { _ng_trace_id: rollout.traceId } : {}),
   };
 }
 

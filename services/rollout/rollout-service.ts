@@ -4,6 +4,7 @@
 import { setMaxListeners } from "node:events";
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client, type ServiceImpl } from "@connectrpc/connect";
+import { context, trace } from "@opentelemetry/api";
 import type { AgentService, RunResponse } from "../../gen/gymmesh/v1/agent_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
 import { CollectResponseSchema, RolloutService, type CollectRequest, type CollectResponse } from "../../gen/gymmesh/v1/rollout_pb.js";
@@ -12,6 +13,7 @@ import { AsyncQueue } from "../mesh/async-queue.js";
 import { backoffMs, sleep, type RetryPolicy } from "../mesh/backoff.js";
 import { Deadline, type CallOptions } from "../mesh/deadline.js";
 import { log } from "../mesh/log.js";
+import { endSpan, startRolloutSpan } from "../mesh/tracing.js";
 import { rolloutLine, rowAgent, rowFromJsonText } from "../nemo-gym/rollout-line.js";
 import { taskToJson } from "../openai/responses-json.js";
 
@@ -89,18 +91,29 @@ export function createRolloutHost(deps: RolloutDeps): RolloutHost {
           // of its calls the time left.
           const deadline = new Deadline({ timeoutMs: rolloutTimeoutMs(deps.rolloutTimeoutMs, ctx.timeoutMs()), signal: ctx.signal, requestId: rolloutId });
           running++;
+          // The rollout's trace (tracing on): its tries run under one gym.rollout span.
+          const traced = startRolloutSpan(rolloutId, { "gym.task.index": Number(req.taskIndex), "gym.repeat.index": repeatIndex, "gym.agent.name": agentName });
+          let failure: unknown;
           try {
-            const rollout = await withRetries(deps.retry ?? DEFAULT_RETRY, deadline, ctx.signal, rolloutId, (call) =>
-              agent.run({ input: { case: "task", value: input.task }, rolloutId }, call),
-            );
+            const tries = () =>
+              withRetries(deps.retry ?? DEFAULT_RETRY, deadline, ctx.signal, rolloutId, (call) => agent.run({ input: { case: "task", value: input.task }, rolloutId }, call));
+            const rollout = await (traced ? context.with(traced.context, tries) : tries());
+            if (traced) {
+              rollout.traceId = traced.span.spanContext().traceId;
+              traced.span.setAttributes({ "gym.reward": rollout.verdict?.reward ?? 0, "gym.attempts": rollout.attempts });
+            }
             if (req.wantOutputLines) {
               const line = rolloutLine(input.row, rollout, { taskIndex: Number(req.taskIndex), repeat: repeatIndex, agent: agentName });
               finish(req, agentName, repeatIndex, { case: "outputLineJson", value: JSON.stringify(line) });
             } else {
               finish(req, agentName, repeatIndex, { case: "rollout", value: rollout });
             }
+          } catch (err) {
+            failure = err;
+            throw err;
           } finally {
             running--;
+            if (traced) endSpan(traced.span, failure);
           }
         } catch (err) {
           fail(req, agentName, repeatIndex, err);
@@ -231,6 +244,7 @@ async function withRetries(
         if (attempt === 1 || !RETRIED.has(error.code)) throw error;
         throw new ConnectError(`${error.rawMessage} (after ${attempt} tries)`, error.code);
       }
+      trace.getActiveSpan()?.addEvent("gym.retry", { attempt, "error.type": Code[error.code], message: error.rawMessage });
       log.warn("rollout_retry", { rollout_id: rolloutId, attempt, code: Code[error.code], message: error.rawMessage, wait_ms: Math.round(wait) });
       await sleep(wait, signal);
     }

@@ -7,6 +7,10 @@ import { startViewer, type Viewer } from "./index.js";
 export interface ViewCliOptions {
   port?: number;
   bundle?: string;
+  /** --traces: spans to draw under the rollouts (default `<stem>_traces.jsonl` beside each file). */
+  traces?: string;
+  /** --trace-url (or GYM_TRACE_URL): a trace UI's URL with `{trace_id}`. */
+  traceUrl?: string;
 }
 
 /** A --port value: 0 (a free port) to 65535. */
@@ -23,7 +27,7 @@ export async function runView(files: string[], opts: ViewCliOptions, print = (li
     print(`bundle: ${b.index}  (${b.lines} lines, ${(b.bytes / 1e6).toFixed(1)} MB of data; opens from disk, no server)`);
     return undefined;
   }
-  const viewer = await startViewer({ files, port: opts.port });
+  const viewer = await startViewer({ files, port: opts.port, traces: opts.traces, traceUrl: opts.traceUrl || process.env.GYM_TRACE_URL || undefined });
   for (const run of viewer.runs) {
     const s = run.state();
     const torn = s.r.tornBytes ? `, a torn last line (${s.r.tornBytes} bytes) waits for its end` : "";

@@ -7,7 +7,8 @@ import type { AddressInfo } from "node:net";
 import { UsageError } from "../mesh/errors.js";
 import { PromptTasks, Strings } from "./columns.js";
 import { LiveEvents } from "./live.js";
-import { ViewedRun } from "./run-files.js";
+import { tracesPathOf, ViewedRun } from "./run-files.js";
+import { TraceIndex } from "./traces.js";
 import { meta, viewerHandler } from "./routes.js";
 
 /** The port tried first when none is given; a busy one falls back to a free port. */
@@ -22,6 +23,10 @@ export interface ViewerOptions {
   allowMissing?: boolean;
   /** How often the files are looked at for new lines. */
   pollMs?: number;
+  /** Spans (OTLP-JSON lines) to draw under the rollouts; default the `<stem>_traces.jsonl` beside each rollouts file. */
+  traces?: string;
+  /** A trace UI's URL with `{trace_id}` (e.g. `http://jaeger:16686/trace/{trace_id}`): traced rollouts link to it. */
+  traceUrl?: string;
 }
 
 export interface Viewer {
@@ -41,9 +46,14 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const prompts = new PromptTasks();
   const runs = options.files.map((f) => new ViewedRun(f, strings, prompts));
   let port = 0;
-  const live = new LiveEvents(runs, () => meta({ runs, strings }), options.pollMs);
+  const traces = new TraceIndex(options.traces ? [options.traces] : options.files.map(tracesPathOf));
+  const traceUrl = options.traceUrl;
+  if (traceUrl !== undefined && !/^https?:\/\/.*\{trace_id\}/.test(traceUrl)) {
+    throw new UsageError(`--trace-url: want an http(s) URL with {trace_id} in it, not ${JSON.stringify(traceUrl)}`);
+  }
+  const live = new LiveEvents(runs, () => meta({ runs, strings, traces, traceUrl }), options.pollMs);
   // The handler first: it finds the page's files, and fails before a long indexing if they are missing.
-  const server = http.createServer(viewerHandler({ runs, strings, live, port: () => port }));
+  const server = http.createServer(viewerHandler({ runs, strings, live, traces, traceUrl, port: () => port }));
   await Promise.all(runs.map((r) => r.refresh()));
   port = await listen(server, options.port);
   live.start();

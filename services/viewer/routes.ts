@@ -9,6 +9,7 @@
 //   GET /api/line?run&src&i&gen the text of one line
 //   GET /api/search?run&q       numbers of the lines that match a regex
 //   GET /api/events             server-sent events: the runs' counts as lines land (live.ts)
+//   GET /api/trace?id           the spans of one trace, from the traces files (traces.ts)
 import * as fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
@@ -18,11 +19,16 @@ import type { Strings } from "./columns.js";
 import type { LiveEvents } from "./live.js";
 import type { SourceId, ViewedRun } from "./run-files.js";
 import { searchPattern, searchRun } from "./search.js";
+import type { TraceIndex } from "./traces.js";
 
 export interface ViewerState {
   runs: ViewedRun[];
   strings: Strings;
   live: LiveEvents;
+  /** The spans of the runs' traces (OTLP-JSON lines), when there are any. */
+  traces?: TraceIndex;
+  /** A trace UI's URL with `{trace_id}` in it: each traced rollout links to its trace. */
+  traceUrl?: string;
   /** The port, once listening: only requests naming 127.0.0.1/localhost on it are served (no DNS rebinding). */
   port(): number;
 }
@@ -98,6 +104,7 @@ export function viewerHandler(state: ViewerState) {
       return sendJson(res, await searchRun(runOf(url), pattern));
     }
     if (p === "/api/events") return state.live.subscribe(req, res);
+    if (p === "/api/trace") return sendJson(res, { spans: state.traces ? await state.traces.trace(url.searchParams.get("id") ?? "") : [] });
     throw new HttpError(404, "not found");
   }
 
@@ -118,8 +125,14 @@ export function viewerHandler(state: ViewerState) {
 }
 
 /** The runs as the page first sees them. */
-export function meta(state: Pick<ViewerState, "runs" | "strings">) {
-  return { runs: state.runs.map((r) => r.state()), strings: state.strings.table, live: true };
+export function meta(state: Pick<ViewerState, "runs" | "strings" | "traces" | "traceUrl">) {
+  return {
+    runs: state.runs.map((r) => r.state()),
+    strings: state.strings.table,
+    live: true,
+    traceUrl: state.traceUrl ?? "",
+    traces: state.traces?.available() ?? false,
+  };
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {

@@ -15,6 +15,12 @@ export function failuresPathOf(file: string): string {
   return path.join(dir, `${name}_failures.jsonl`);
 }
 
+/** `<stem>_traces.jsonl` beside a rollouts file: where `gym collect` has the file exporter write its spans (OTLP-JSON lines). */
+export function tracesPathOf(file: string): string {
+  const { dir, name } = path.parse(file);
+  return path.join(dir, `${name}_traces.jsonl`);
+}
+
 export interface RunState {
   name: string;
   path: string;

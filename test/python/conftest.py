@@ -131,12 +131,12 @@ def _reader(stream: Any, lines: queue.Queue[str | None]) -> None:
     lines.put(None)  # EOF
 
 
-def start_mesh(config: Path) -> Mesh:
-    """`gym serve --config CONFIG`, up to its `ready` line."""
+def start_mesh(config: Path, env: dict[str, str] | None = None) -> Mesh:
+    """`gym serve --config CONFIG`, up to its `ready` line (with `env` added to the environment)."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not on PATH: cannot start the mesh")
-    env = {**os.environ, "GYM_LOG": "off"}
+    env = {**os.environ, "GYM_LOG": "off", **(env or {})}
     stderr_file = tempfile.NamedTemporaryFile(prefix="gym-serve-", suffix=".stderr", delete=False)
     stderr_path = Path(stderr_file.name)
     proc = subprocess.Popen(

@@ -354,7 +354,13 @@
       A.lines.set(key, text);
     }
     if (token !== A.detailToken) return;
-    pane.replaceChildren(head, h("div", { class: "detail-body", "data-testid": `detail-${tab}` }, G.detail.body(tab, text, row, Boolean(A.st.raw))));
+    let line = null;
+    try {
+      line = JSON.parse(text);
+    } catch {
+      // the body says so
+    }
+    pane.replaceChildren(head, G.trace.view(line, A.meta, T) || "", h("div", { class: "detail-body", "data-testid": `detail-${tab}` }, G.detail.body(tab, text, row, Boolean(A.st.raw))));
   }
 
   // ---- header, counters, controls

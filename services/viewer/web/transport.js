@@ -2,7 +2,7 @@
 // Where the page's data comes from: the `gym view` server (a small JSON API
 // and server-sent events), or a bundle's data scripts (gym view --bundle,
 // opened from disk: no fetch, so lines come in script tags). Both answer the
-// same five calls.
+// same calls (spans, api/trace, only from the server).
 (function (/** @type {any} */ G) {
   "use strict";
 
@@ -23,6 +23,8 @@
       return res.text();
     },
     search: (run, q) => getJson(`api/search?run=${run}&q=${encodeURIComponent(q)}`),
+    /** The spans of one trace (from the traces files), for the waterfall. */
+    trace: (id) => getJson(`api/trace?id=${encodeURIComponent(id)}`).then((body) => body.spans),
     /** Calls `onState` with the runs' counts now and whenever lines land; `onDown(bool)` when the server goes and comes. */
     subscribe(onState, onDown) {
       const es = new EventSource("api/events");

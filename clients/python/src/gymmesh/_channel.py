@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 import grpc
 import grpc.aio
 
+from ._tracing import aio_interceptors, instrument_channel
+
 __all__ = ["Target", "connect", "connect_async", "parse_url"]
 
 # Output lines with token ids can be large (a long multi-turn rollout: a few
@@ -153,7 +155,8 @@ def connect(
     ``https://`` URLs use TLS: the system's roots, or ``root_certificates``
     (PEM); ``private_key`` and ``certificate_chain`` (PEM) add a client
     certificate (mutual TLS); ``tls_server_name`` checks the server's
-    certificate against that name instead of the URL's host."""
+    certificate against that name instead of the URL's host. With the
+    ``otel`` extra, calls carry the caller's OpenTelemetry trace context."""
     target = parse_url(url)
     creds = _credentials(target, url, root_certificates, private_key, certificate_chain)
     opts = _options(options, tls_server_name)
@@ -163,7 +166,8 @@ def connect(
         channel = grpc.secure_channel(target.address, creds, options=opts)
     if token:
         channel = grpc.intercept_channel(channel, _TokenInterceptor(token))
-    return channel
+    # Outermost: the trace context of the caller (with the otel extra).
+    return instrument_channel(channel)
 
 
 # ---------------------------------------------------------------------------
@@ -222,9 +226,9 @@ def connect_async(
     target = parse_url(url)
     creds = _credentials(target, url, root_certificates, private_key, certificate_chain)
     opts = _options(options, tls_server_name)
-    interceptors: list[Any] = []
+    interceptors: list[Any] = aio_interceptors()
     if token:
-        interceptors = [_AioUnaryUnary(token), _AioUnaryStream(token), _AioStreamUnary(token), _AioStreamStream(token)]
+        interceptors += [_AioUnaryUnary(token), _AioUnaryStream(token), _AioStreamUnary(token), _AioStreamStream(token)]
     if creds is None:
         return grpc.aio.insecure_channel(target.address, options=opts, interceptors=interceptors or None)
     return grpc.aio.secure_channel(target.address, creds, options=opts, interceptors=interceptors or None)

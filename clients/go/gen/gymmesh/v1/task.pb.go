@@ -230,7 +230,10 @@ type Rollout struct {
 	// Tries this rollout took: a try that failed for an infrastructure reason
 	// (a peer unavailable or restarted, a lost session) runs again from a fresh
 	// session. 1 when the first try succeeded.
-	Attempts      int32 `protobuf:"varint,7,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	Attempts int32 `protobuf:"varint,7,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// The W3C trace id (32 lowercase hex digits) of the rollout's trace, when
+	// the mesh traces (OpenTelemetry on); empty otherwise.
+	TraceId       string `protobuf:"bytes,8,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -314,6 +317,13 @@ func (x *Rollout) GetAttempts() int32 {
 	return 0
 }
 
+func (x *Rollout) GetTraceId() string {
+	if x != nil {
+		return x.TraceId
+	}
+	return ""
+}
+
 var File_gymmesh_v1_task_proto protoreflect.FileDescriptor
 
 const file_gymmesh_v1_task_proto_rawDesc = "" +
@@ -336,7 +346,7 @@ const file_gymmesh_v1_task_proto_rawDesc = "" +
 	"\x05model\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x05model\x12/\n" +
 	"\x05tools\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x05tools\x121\n" +
 	"\x06verify\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x06verify\x12/\n" +
-	"\x05total\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x05total\"\x90\x02\n" +
+	"\x05total\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x05total\"\xab\x02\n" +
 	"\aRollout\x12\x1d\n" +
 	"\n" +
 	"rollout_id\x18\x01 \x01(\tR\trolloutId\x12$\n" +
@@ -345,7 +355,8 @@ const file_gymmesh_v1_task_proto_rawDesc = "" +
 	"\averdict\x18\x04 \x01(\v2\x13.gymmesh.v1.VerdictR\averdict\x12\x14\n" +
 	"\x05steps\x18\x05 \x01(\x05R\x05steps\x12-\n" +
 	"\atimings\x18\x06 \x01(\v2\x13.gymmesh.v1.TimingsR\atimings\x12\x1a\n" +
-	"\battempts\x18\a \x01(\x05R\battemptsB\xa6\x01\n" +
+	"\battempts\x18\a \x01(\x05R\battempts\x12\x19\n" +
+	"\btrace_id\x18\b \x01(\tR\atraceIdB\xa6\x01\n" +
 	"\x0ecom.gymmesh.v1B\tTaskProtoP\x01Z@github.com/gym-mesh/gym-mesh/clients/go/gen/gymmesh/v1;gymmeshv1\xa2\x02\x03GXX\xaa\x02\n" +
 	"Gymmesh.V1\xca\x02\n" +
 	"Gymmesh\\V1\xe2\x02\x16Gymmesh\\V1\\GPBMetadata\xea\x02\vGymmesh::V1b\x06proto3"

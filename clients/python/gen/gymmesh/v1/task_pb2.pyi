@@ -153,6 +153,7 @@ class Rollout(_message.Message):
     STEPS_FIELD_NUMBER: _builtins.int
     TIMINGS_FIELD_NUMBER: _builtins.int
     ATTEMPTS_FIELD_NUMBER: _builtins.int
+    TRACE_ID_FIELD_NUMBER: _builtins.int
     rollout_id: _builtins.str
     """The id the caller gave (or one the agent made up)."""
     steps: _builtins.int
@@ -161,6 +162,10 @@ class Rollout(_message.Message):
     """Tries this rollout took: a try that failed for an infrastructure reason
     (a peer unavailable or restarted, a lost session) runs again from a fresh
     session. 1 when the first try succeeded.
+    """
+    trace_id: _builtins.str
+    """The W3C trace id (32 lowercase hex digits) of the rollout's trace, when
+    the mesh traces (OpenTelemetry on); empty otherwise.
     """
     @_builtins.property
     def task(self) -> Global___Task: ...
@@ -184,10 +189,11 @@ class Rollout(_message.Message):
         steps: _builtins.int = ...,
         timings: Global___Timings | None = ...,
         attempts: _builtins.int = ...,
+        trace_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["response", b"response", "task", b"task", "timings", b"timings", "verdict", b"verdict"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "response", b"response", "rollout_id", b"rollout_id", "steps", b"steps", "task", b"task", "timings", b"timings", "verdict", b"verdict"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "response", b"response", "rollout_id", b"rollout_id", "steps", b"steps", "task", b"task", "timings", b"timings", "trace_id", b"trace_id", "verdict", b"verdict"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
