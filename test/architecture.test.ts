@@ -22,7 +22,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   rollout: ["mesh", "openai", "nemo-gym"],
   collect: ["mesh", "openai", "pycompat"],
   client: ["mesh"],
-  app: ["mesh", "model", "mock-model", "resources", "nemo-gym", "agent", "rollout", "environments"],
+  app: ["mesh", "model", "mock-model", "resources", "nemo-gym", "agent", "rollout", "environments", "collect"],
   cli: ["app", "mesh", "openai", "resources", "environments", "agent", "collect", "client", "k8s", "viewer"],
   k8s: ["app", "mesh"],
   viewer: ["app", "mesh"],

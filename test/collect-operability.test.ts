@@ -380,7 +380,8 @@ describe("gym collect: lazy input", () => {
     const dir = tmp();
     const out = path.join(dir, "rollouts.jsonl");
     const started = Date.now();
-    const big = gym(["collect", "-a", AGENT, "-i", EXAMPLE_DATA, "-o", out, "--num-repeats", "100000000", "--limit", "1", "--concurrency", "2"]);
+    // One mesh (--workers 1): the bound is on what the input costs, not on how many meshes run.
+    const big = gym(["collect", "-a", AGENT, "-i", EXAMPLE_DATA, "-o", out, "--num-repeats", "100000000", "--limit", "1", "--concurrency", "2", "--workers", "1"]);
     await until("the first rollouts", () => linesIn(out) >= 2, 30_000);
     expect(Date.now() - started).toBeLessThan(20_000);
     // The progress line knows the total without having built the work list.

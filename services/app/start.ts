@@ -27,6 +27,8 @@ export interface StartOptions {
   host?: string;
   /** Start only these instances; the others run elsewhere, at `addresses`. */
   only?: string[];
+  /** Free ports for every instance, whatever the config says (one of several meshes in one process). */
+  freePorts?: boolean;
 }
 
 export async function startMesh(config: MeshConfig, options: StartOptions = {}): Promise<RunningMesh> {
@@ -49,8 +51,8 @@ export async function startMesh(config: MeshConfig, options: StartOptions = {}):
       const server = await kind.start(inst, {
         name,
         host,
-        port: inst.port ?? 0,
-        grpcPort: ("grpc_port" in inst ? inst.grpc_port : undefined) ?? 0,
+        port: options.freePorts ? 0 : (inst.port ?? 0),
+        grpcPort: options.freePorts ? 0 : (("grpc_port" in inst ? inst.grpc_port : undefined) ?? 0),
         peer: (service, peer) => book.peer(service, peer),
         httpUrl: (peer) => book.httpUrl(peer),
         instancesOf,

@@ -115,7 +115,7 @@ export interface CollectCliOptions {
 }
 
 /** Runs the collection and prints its summary; returns the exit code (0, or 130/143 when a signal stopped it). */
-export async function runCollect(client: Client<typeof RolloutService>, opts: CollectCliOptions, stop: CollectStop): Promise<number> {
+export async function runCollect(client: Pick<Client<typeof RolloutService>, "collect">, opts: CollectCliOptions, stop: CollectStop): Promise<number> {
   stop.collecting();
   const summary = await collectFile({
     client,

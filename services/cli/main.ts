@@ -84,8 +84,9 @@ program
   .option("--cert <file>", "with --url over mutual TLS: the client certificate (PEM), with --key")
   .option("--key <file>", "with --url over mutual TLS: the client certificate's key (PEM)")
   .option("--view", "serve the rollouts viewer (gym view) on the output while collecting; it stops at the end", false)
+  .option("--workers <n>", "without --url: run the config's mesh in n worker threads, rollouts spread over them (default: one per core)", positiveInt)
   .action(
-    async (opts: CollectCliOptions & { config: string; url?: string; ca?: string; cert?: string; key?: string; view: boolean }) => {
+    async (opts: CollectCliOptions & { config: string; url?: string; ca?: string; cert?: string; key?: string; view: boolean; workers?: number }) => {
       // Per-rollout logs would drown the summary; warnings still show.
       setDefaultLogLevel("warn");
       const stop = collectStop(opts.drainTimeoutS);
@@ -94,8 +95,12 @@ program
       // Spans (when OTEL_* asks) of the mesh this process starts; the file exporter writes beside the output.
       const stopTracing = await startTracing({ rolloutsFile: opts.output });
       let mesh: RunningMesh | undefined;
-      let client: Client<typeof RolloutService>;
+      let workers: { close(): Promise<void> } | undefined;
+      let client: Pick<Client<typeof RolloutService>, "collect">;
       let remote: GymClient | undefined;
+      if (opts.url && opts.workers !== undefined) throw new UsageError("--workers runs the config's mesh in this process; with --url the mesh runs elsewhere");
+      const { defaultWorkers, startMeshWorkers } = opts.url ? ({} as never) : await import("../app/mesh-workers.js");
+      const threads = opts.url ? 1 : (opts.workers ?? defaultWorkers());
       if (opts.url) {
         // A running mesh: the same client the package exports (a bad URL is a usage error).
         const [{ createGymClient }, { remoteOptions }] = await Promise.all([import("../client/index.js"), import("../client/remote-options.js")]);
@@ -107,6 +112,14 @@ program
         client = remote.rollout;
         // Reachable, and the rollout service, before any file is made.
         await probeRollout(remote);
+      } else if (threads > 1) {
+        // Each worker thread runs the whole mesh; a rollout stays on its worker from start to end.
+        const { loadConfig } = await import("../app/config.js");
+        loadConfig(opts.config); // a bad config is one clear error here, not one per worker
+        const { tracesPathOf } = await import("../viewer/run-files.js");
+        const pool = await startMeshWorkers(opts.config, threads, { logLevel: "warn", tracesFile: tracesPathOf(opts.output) });
+        workers = pool;
+        client = pool;
       } else {
         mesh = await startFromConfig(opts.config);
         const rollout = mesh.instances.find((i) => i.kind === "rollout");
@@ -128,6 +141,7 @@ program
         await viewer?.close();
         remote?.close();
         await closeWithin(mesh && (() => mesh.close()));
+        await closeWithin(workers && (() => workers.close()));
         await stopTracing();
       }
       if (code !== 0) process.exit(code);

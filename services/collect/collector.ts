@@ -29,7 +29,8 @@ import { Progress } from "./progress.js";
 import { checkInput, claimOutput, runRecord, scanInput } from "./run-record.js";
 
 export interface CollectOptions {
-  client: Client<typeof RolloutService>;
+  /** The rollout service (only its Collect is called): a remote one, the mesh in this process, or mesh workers. */
+  client: Pick<Client<typeof RolloutService>, "collect">;
   /** The agent instance; rows' own agent_ref.name wins when given. */
   agent?: string;
   input: string;
