@@ -29,6 +29,8 @@ export interface StartOptions {
   only?: string[];
   /** Free ports for every instance, whatever the config says (one of several meshes in one process). */
   freePorts?: boolean;
+  /** The ports of these instances, whatever the config says (chosen by `gym serve --workers`' primary, shared by its workers). */
+  ports?: Record<string, { port: number; grpcPort: number }>;
 }
 
 export async function startMesh(config: MeshConfig, options: StartOptions = {}): Promise<RunningMesh> {
@@ -51,8 +53,8 @@ export async function startMesh(config: MeshConfig, options: StartOptions = {}):
       const server = await kind.start(inst, {
         name,
         host,
-        port: options.freePorts ? 0 : (inst.port ?? 0),
-        grpcPort: options.freePorts ? 0 : (("grpc_port" in inst ? inst.grpc_port : undefined) ?? 0),
+        port: options.freePorts ? 0 : (options.ports?.[name]?.port ?? inst.port ?? 0),
+        grpcPort: options.freePorts ? 0 : (options.ports?.[name]?.grpcPort ?? ("grpc_port" in inst ? inst.grpc_port : undefined) ?? 0),
         peer: (service, peer) => book.peer(service, peer),
         httpUrl: (peer) => book.httpUrl(peer),
         instancesOf,

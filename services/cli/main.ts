@@ -5,7 +5,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import type { RolloutService } from "../../gen/gymmesh/v1/rollout_pb.js";
 import type { GymClient } from "../client/index.js";
 import { DEFAULT_CONFIG } from "../app/package-root.js";
-import type { RunningMesh } from "../app/start.js";
+import type { RunningMesh, StartOptions } from "../app/start.js";
 import { ConfigError, UsageError } from "../mesh/errors.js";
 import { setDefaultLogLevel } from "../mesh/log.js";
 import { checkInput } from "../collect/run-record.js";
@@ -26,7 +26,7 @@ const positiveInt = (value: string) => {
 };
 
 /** Loads a config and starts its instances (the `only` ones when given). */
-async function startFromConfig(file: string, options: { host?: string; only?: string[] } = {}): Promise<RunningMesh> {
+async function startFromConfig(file: string, options: StartOptions = {}): Promise<RunningMesh> {
   const [{ loadConfig }, { startMesh }] = await Promise.all([import("../app/config.js"), import("../app/start.js")]);
   return startMesh(loadConfig(file), options);
 }
@@ -43,23 +43,50 @@ program
   .option("-c, --config <file>", "mesh config (YAML)", DEFAULT_CONFIG)
   .option("--only <names>", "start only these instances (comma-separated); the others are at the config's addresses")
   .option("--host <address>", "address to listen on (0.0.0.0 in a container)", "127.0.0.1")
-  .action(async (opts: { config: string; only?: string; host: string }) => {
+  .option(
+    "--workers <n>",
+    "processes that each run the mesh, sharing its ports; a connection's calls stay on one worker, so a session reached over other connections (NeMo Gym's HTTP agents pool theirs) can miss it",
+    positiveInt,
+    1,
+  )
+  .action(async (opts: { config: string; only?: string; host: string; workers: number }) => {
+    const only = opts.only?.split(",").map((n) => n.trim());
+    const { isServeWorker, reportReady, runServePrimary, workerPorts } = await import("./serve-workers.js");
+    if (!isServeWorker()) {
+      const workers = opts.workers;
+      if (workers > 1) {
+        const { loadConfig } = await import("../app/config.js");
+        const config = loadConfig(opts.config);
+        const names = Object.keys(config.instances).filter((n) => !only || only.includes(n));
+        for (const name of only ?? []) if (!config.instances[name]) throw new ConfigError(`no instance "${name}" in the config (instances: ${Object.keys(config.instances).join(", ")})`);
+        return runServePrimary(config, names, opts.host, workers);
+      }
+    }
     const stopTracing = await startTracing();
-    const mesh = await startFromConfig(opts.config, { host: opts.host, only: opts.only?.split(",").map((n) => n.trim()) });
+    const mesh = await startFromConfig(opts.config, { host: opts.host, only, ports: workerPorts() });
     const width = Math.max(...mesh.instances.map((i) => i.name.length));
     // The main port (every protocol), then the grpc-js port when the instance has one.
-    for (const inst of mesh.instances) {
-      console.log(`${inst.name.padEnd(width)}  ${inst.service.padEnd(27)}  ${inst.url}${inst.server.grpcUrl ? `  ${inst.server.grpcUrl}` : ""}`);
-    }
+    const lines = mesh.instances.map((inst) => `${inst.name.padEnd(width)}  ${inst.service.padEnd(27)}  ${inst.url}${inst.server.grpcUrl ? `  ${inst.server.grpcUrl}` : ""}`);
+    if (!isServeWorker()) for (const line of lines) console.log(line);
     // Before "ready": a supervisor may send SIGTERM the moment it reads that line,
     // and until a listener exists the signal's default action kills the process.
     // A second signal exits at once (signals.ts).
-    onStopSignals((signal, why) => {
-      if (why !== signal) process.stderr.write(`gym: ${why}: stopping\n`);
+    const drain = () =>
       void mesh
         .close()
         .then(stopTracing)
         .then(() => process.exit(0));
+    if (isServeWorker()) {
+      // The primary passes the stop on as SIGTERM; Ctrl-C reaches the whole process group, so a
+      // worker leaves SIGINT to the primary (else it would count as a second signal and cut the drain).
+      process.on("SIGINT", () => {});
+      process.once("SIGTERM", drain);
+      reportReady(lines);
+      return;
+    }
+    onStopSignals((signal, why) => {
+      if (why !== signal) process.stderr.write(`gym: ${why}: stopping\n`);
+      drain();
     });
     console.log("ready");
   });
@@ -85,8 +112,9 @@ program
   .option("--key <file>", "with --url over mutual TLS: the client certificate's key (PEM)")
   .option("--view", "serve the rollouts viewer (gym view) on the output while collecting; it stops at the end", false)
   .option("--workers <n>", "without --url: run the config's mesh in n worker threads, rollouts spread over them (default: one per core)", positiveInt)
+  .option("--streams <n>", "with --url: n streams, each on its own connection, rollouts spread over them (to reach every worker of a gym serve --workers n)", positiveInt, 1)
   .action(
-    async (opts: CollectCliOptions & { config: string; url?: string; ca?: string; cert?: string; key?: string; view: boolean; workers?: number }) => {
+    async (opts: CollectCliOptions & { config: string; url?: string; ca?: string; cert?: string; key?: string; view: boolean; workers?: number; streams: number }) => {
       // Per-rollout logs would drown the summary; warnings still show.
       setDefaultLogLevel("warn");
       const stop = collectStop(opts.drainTimeoutS);
@@ -98,6 +126,8 @@ program
       let workers: { close(): Promise<void> } | undefined;
       let client: Pick<Client<typeof RolloutService>, "collect">;
       let remote: GymClient | undefined;
+      let extraClients: GymClient[] = [];
+      if (!opts.url && opts.streams > 1) throw new UsageError("--streams is for --url (a running mesh); the config's mesh in this process takes --workers");
       if (opts.url && opts.workers !== undefined) throw new UsageError("--workers runs the config's mesh in this process; with --url the mesh runs elsewhere");
       const { defaultWorkers, startMeshWorkers } = opts.url ? ({} as never) : await import("../app/mesh-workers.js");
       const threads = opts.url ? 1 : (opts.workers ?? defaultWorkers());
@@ -105,11 +135,18 @@ program
         // A running mesh: the same client the package exports (a bad URL is a usage error).
         const [{ createGymClient }, { remoteOptions }] = await Promise.all([import("../client/index.js"), import("../client/remote-options.js")]);
         try {
-          remote = createGymClient(opts.url, remoteOptions(opts));
+          remote = createGymClient(opts.url, { ...remoteOptions(opts), ownConnection: opts.streams > 1 });
         } catch (err) {
           throw new UsageError(`--url: ${(err as Error).message}`);
         }
         client = remote.rollout;
+        const more: GymClient[] = [];
+        if (opts.streams > 1) {
+          for (let i = 1; i < opts.streams; i++) more.push(createGymClient(opts.url, { ...remoteOptions(opts), ownConnection: true }));
+          const { spreadCollect } = await import("../collect/spread.js");
+          client = spreadCollect([remote.rollout, ...more.map((c) => c.rollout)]);
+          extraClients = more;
+        }
         // Reachable, and the rollout service, before any file is made.
         await probeRollout(remote);
       } else if (threads > 1) {
@@ -140,6 +177,7 @@ program
       } finally {
         await viewer?.close();
         remote?.close();
+        for (const c of extraClients) c.close();
         await closeWithin(mesh && (() => mesh.close()));
         await closeWithin(workers && (() => workers.close()));
         await stopTracing();

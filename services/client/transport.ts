@@ -39,6 +39,12 @@ export interface TransportOptions {
   timeoutMs?: number;
   /** More connect interceptors, run on every call after the token's (the last one is innermost). */
   interceptors?: Interceptor[];
+  /**
+   * A connection of its own, never shared with other clients of the same
+   * address (grpc:// clients share one by default): several clients then
+   * reach several workers of a `gym serve --workers N`.
+   */
+  ownConnection?: boolean;
 }
 
 export interface ClientTransport {
@@ -107,7 +113,9 @@ export function createClientTransport(rawUrl: string, options: TransportOptions 
 
   if (scheme === "grpc" || scheme === "grpcs") {
     // grpc-js's target is host:port (an IPv6 host keeps its brackets).
-    const base = createGrpcJsTransport(url.host, scheme === "grpcs" ? grpcJsTls(options.tls ?? {}) : {});
+    const tls: Partial<ReturnType<typeof grpcJsTls>> = scheme === "grpcs" ? grpcJsTls(options.tls ?? {}) : {};
+    const own = options.ownConnection ? { "grpc.use_local_subchannel_pool": 1 } : {};
+    const base = createGrpcJsTransport(url.host, { ...tls, channelOptions: { ...tls.channelOptions, ...own } });
     return { url: rawUrl, transport: withInterceptors(base, `http://${url.host}`, interceptors, options.timeoutMs), close: () => {} };
   }
 
