@@ -1,7 +1,8 @@
 // NeMo Gym against gym-mesh (`npm run bench:nemo-gym`): NeMo Gym's newest
 // release (its own `gym env start` and `gym eval run --no-serve`, in the
-// chroot of scripts/nemo-gym-env.sh) and gym-mesh in both shapes (every
-// instance in one process; one process per service), all calling one shared
+// chroot of scripts/nemo-gym-env.sh) and gym-mesh in three shapes (every
+// instance in one process; the same in N worker processes, `gym serve
+// --workers N` collected with `--streams N`; one process per service), all calling one shared
 // gym-mesh mock model (`kind: mock_model`, the OpenAI HTTP API) on the same
 // example_single_tool_call rows (model call, tool call, model call, verify).
 // For each point (concurrency x model latency) the systems run in rotation,
@@ -10,7 +11,7 @@
 // the command exits 1 (so does a system that fails to start); timing never
 // fails it. Writes bench/vs-nemo-gym.md (--smoke: a temporary file) and prints it.
 //
-//   npm run bench:nemo-gym [-- --concurrency 64,512,4096 --latency 0,0.2 --repeats 3 --rollouts N]
+//   npm run bench:nemo-gym [-- --concurrency 64,512,4096 --latency 0,0.2 --repeats 3 --rollouts N --workers N]
 //   npm run bench:nemo-gym -- --smoke      one tiny point, one repeat (CI)
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -39,10 +40,17 @@ const NEMO_GYM_PER_HOST = 1024;
 const MESH_POOL = 256;
 const MESH_IN_FLIGHT = 4096;
 
-type SystemKey = "nemo_gym" | "mesh_one" | "mesh_split";
+type SystemKey = "nemo_gym" | "mesh_one" | "mesh_workers" | "mesh_split";
+/** The systems, in the order of the table (and of the first repeat). */
+const SYSTEM_KEYS = ["nemo_gym", "mesh_one", "mesh_workers", "mesh_split"] as const;
+/** Workers of the mesh_workers shape (--workers). */
+let WORKERS = os.availableParallelism();
 const SYSTEM_NAMES: Record<SystemKey, string> = {
   nemo_gym: "NeMo Gym",
   mesh_one: "gym-mesh, one process",
+  get mesh_workers() {
+    return `gym-mesh, ${WORKERS} workers (gym serve --workers ${WORKERS})`;
+  },
   mesh_split: "gym-mesh, one process per service",
 };
 
@@ -54,6 +62,7 @@ interface Options {
   smoke: boolean;
   out: string;
   keep: boolean;
+  workers: number;
 }
 
 // --- processes -------------------------------------------------------------------
@@ -156,8 +165,8 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM", lef
 }
 
 /** `gym serve`: resolves once it prints "ready". */
-async function gymServe(config: string, only: string | undefined, log: string): Promise<ChildProcess> {
-  const args = [GYM, "serve", "-c", config, ...(only ? ["--only", only] : [])];
+async function gymServe(config: string, only: string | undefined, log: string, workers = 1): Promise<ChildProcess> {
+  const args = [GYM, "serve", "-c", config, ...(only ? ["--only", only] : []), ...(workers > 1 ? ["--workers", String(workers)] : [])];
   const child = start(process.execPath, args, log, { env: { ...process.env, GYM_LOG: "error" }, pipeStdout: true });
   const out = fs.createWriteStream(log, { flags: "a" });
   for await (const line of readline.createInterface({ input: child.stdout! })) {
@@ -305,15 +314,18 @@ ${at("rollout")}    default_agent: ${AGENT}
 ${addresses}`;
 }
 
-function meshCollector(rolloutGrpcPort: number) {
+function meshCollector(rolloutGrpcPort: number, streams = 1) {
   return (concurrency: number, input: Paths, output: Paths) => ({
     cmd: process.execPath,
-    args: [GYM, "collect", "--url", `grpc://127.0.0.1:${rolloutGrpcPort}`, "--agent", AGENT, "--input", input.host, "--output", output.host, "--concurrency", String(concurrency), "--fresh"],
+    args: [
+      GYM, "collect", "--url", `grpc://127.0.0.1:${rolloutGrpcPort}`, "--agent", AGENT, "--input", input.host, "--output", output.host,
+      "--concurrency", String(concurrency), "--fresh", ...(streams > 1 ? ["--streams", String(streams)] : []),
+    ],
     env: { ...process.env, GYM_LOG: "error" },
   });
 }
 
-async function startMesh(key: "mesh_one" | "mesh_split", mockPort: number, pool: number, inFlight: number, work: Work): Promise<System> {
+async function startMesh(key: "mesh_one" | "mesh_workers" | "mesh_split", mockPort: number, pool: number, inFlight: number, work: Work): Promise<System> {
   const ports = Object.fromEntries(await Promise.all(MESH_SERVICES.map(async (s) => [s, await freePort()] as const)));
   const grpcPorts = Object.fromEntries(await Promise.all(MESH_SERVICES.map(async (s) => [s, await freePort()] as const)));
   const split = key === "mesh_split";
@@ -334,9 +346,10 @@ async function startMesh(key: "mesh_one" | "mesh_split", mockPort: number, pool:
       const failed = all.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failed) throw failed.reason;
     } else {
-      const child = await gymServe(config, undefined, path.join(work.hostDir, `${key}.log`));
+      const workers = key === "mesh_workers" ? WORKERS : 1;
+      const child = await gymServe(config, undefined, path.join(work.hostDir, `${key}.log`), workers);
       children.push(child);
-      servers["gym serve (every instance)"] = child.pid!;
+      servers[workers > 1 ? `gym serve --workers ${workers} (every instance, its workers)` : "gym serve (every instance)"] = child.pid!;
     }
   } catch (err) {
     await Promise.all(children.map((c) => stop(c)));
@@ -347,7 +360,7 @@ async function startMesh(key: "mesh_one" | "mesh_split", mockPort: number, pool:
     entryPort: grpcPorts.rollout!,
     servers,
     selfOnly: new Set(),
-    collector: meshCollector(grpcPorts.rollout!),
+    collector: meshCollector(grpcPorts.rollout!, key === "mesh_workers" ? WORKERS : 1),
     stop: async () => {
       await Promise.all(children.map((c) => stop(c)));
     },
@@ -559,7 +572,7 @@ function table(points: Point[], repeats: number): string {
   const rows: string[][] = [];
   for (const p of points) {
     const ngRate = median(p.runs.nemo_gym.map((r) => r.rolloutsPerS));
-    for (const key of ["nemo_gym", "mesh_one", "mesh_split"] as const) {
+    for (const key of SYSTEM_KEYS) {
       const runs = p.runs[key];
       const rate = median(runs.map((r) => r.rolloutsPerS));
       const total = median(runs.map((r) => Object.values(r.cpuMs).reduce((a, b) => a + b, 0)));
@@ -610,11 +623,13 @@ function parseOptions(): Options {
     .option("--smoke", "one tiny point (concurrency 8, latency 0, 40 rollouts), one repeat; for CI", false)
     .option("--out <file>", "results file (default bench/vs-nemo-gym.md; --smoke: a temporary file)")
     .option("--keep", "keep the work folder (logs, configs, outputs)", false)
+    .option("--workers <n>", "workers of the gym serve --workers shape (collected with --streams n)", String(os.availableParallelism()))
     .parse()
-    .opts<{ concurrency: string; latency: string; repeats: string; rollouts?: string; smoke: boolean; out?: string; keep: boolean }>();
+    .opts<{ concurrency: string; latency: string; repeats: string; rollouts?: string; smoke: boolean; out?: string; keep: boolean; workers: string }>();
+  WORKERS = Math.max(2, Number(o.workers));
   const list = (s: string) => s.split(",").map(Number);
   if (o.smoke) {
-    return { concurrency: [8], latencyS: [0], repeats: 1, rollouts: o.rollouts ? Number(o.rollouts) : 40, smoke: true, keep: o.keep, out: o.out ?? path.join(os.tmpdir(), "vs-nemo-gym-smoke.md") };
+    return { concurrency: [8], latencyS: [0], repeats: 1, rollouts: o.rollouts ? Number(o.rollouts) : 40, smoke: true, keep: o.keep, workers: WORKERS, out: o.out ?? path.join(os.tmpdir(), "vs-nemo-gym-smoke.md") };
   }
   return {
     concurrency: list(o.concurrency).sort((a, b) => a - b),
@@ -623,6 +638,7 @@ function parseOptions(): Options {
     rollouts: o.rollouts ? Number(o.rollouts) : undefined,
     smoke: false,
     keep: o.keep,
+    workers: WORKERS,
     out: o.out ?? path.join(ROOT, "bench/vs-nemo-gym.md"),
   };
 }
@@ -659,7 +675,7 @@ async function main(): Promise<number> {
       const systems: Partial<Record<SystemKey, System>> = {};
       const notStarted: Partial<Record<SystemKey, string>> = {};
       try {
-        for (const key of ["nemo_gym", "mesh_one", "mesh_split"] as const) {
+        for (const key of SYSTEM_KEYS) {
           say(`${latencyS * 1000} ms: starting ${SYSTEM_NAMES[key]}...`);
           const t = performance.now();
           try {
@@ -689,9 +705,9 @@ async function main(): Promise<number> {
           const rollouts = opts.rollouts ?? Math.max(1000, 2 * concurrency);
           const input = work.at(`in-${rollouts}.jsonl`);
           if (!fs.existsSync(input.host)) fs.writeFileSync(input.host, Array.from({ length: rollouts }, (_, i) => ROWS[i % ROWS.length] + "\n").join(""));
-          const point: Point = { latencyS, concurrency, rollouts, runs: { nemo_gym: [], mesh_one: [], mesh_split: [] }, notStarted };
+          const point: Point = { latencyS, concurrency, rollouts, runs: { nemo_gym: [], mesh_one: [], mesh_workers: [], mesh_split: [] }, notStarted };
           points.push(point);
-          const order: SystemKey[] = ["nemo_gym", "mesh_one", "mesh_split"];
+          const order: SystemKey[] = [...SYSTEM_KEYS];
           for (let rep = 0; rep < opts.repeats; rep++) {
             // Interleaved: every repeat runs each system once, starting with a different one.
             for (let k = 0; k < order.length; k++) {
@@ -758,6 +774,7 @@ ${table(points, opts.repeats)}
 ## gym-mesh: what ran
 
 - One process: \`node bin/gym.js serve -c one.yaml\` with the model (pointed at the mock), the example_single_tool_call resources, the simple_agent and the rollout service; the instances call each other in-process.
+- ${WORKERS} workers: the same one-process mesh in ${WORKERS} processes sharing its ports, \`node bin/gym.js serve -c one.yaml --workers ${WORKERS}\` (node:cluster; the primary hands each connection to a worker in turn), collected with \`--streams ${WORKERS}\` (that many connections, each its own stream) so that every worker gets rollouts; a rollout stays in the worker its stream reached.
 - One process per service: the same instances, each \`node bin/gym.js serve -c split.yaml --only NAME\`, calling each other on their grpc-js ports.
 - Collection: \`node bin/gym.js collect --url grpc://127.0.0.1:ROLLOUT_GRPC_PORT --agent ${AGENT} --input WORK/in.jsonl --output WORK/out.jsonl --concurrency C --fresh\`.
 - Settings: ${meshRaised.length ? `defaults, but ${meshRaised.join(" and ")}, so that no pool caps the largest concurrency (NeMo Gym's per-host budget is raised the same way when below it)` : `defaults (the model's pool_connections ${MESH_POOL}, the rollout service's max_in_flight ${MESH_IN_FLIGHT}: at or above every concurrency here)`}. gym-mesh ran ${gymRunsFrom()}.
@@ -766,7 +783,7 @@ ${table(points, opts.repeats)}
   process.stdout.write(text);
   say(`wrote ${opts.out}`);
 
-  const disagreements = points.flatMap((p) => (["nemo_gym", "mesh_one", "mesh_split"] as const).map((k) => disagreement(p, k)).filter(Boolean));
+  const disagreements = points.flatMap((p) => SYSTEM_KEYS.map((k) => disagreement(p, k)).filter(Boolean));
   if (failedToStart || disagreements.length > 0) {
     say(`FAILED: ${failedToStart ? "a system failed to start; " : ""}${disagreements.length} row(s) where the systems do not agree (see the table)`);
     return 1;
