@@ -52,7 +52,8 @@ interface Measured {
 const SERVICES = ["mock_openai", "policy_model", "weather", "weather_agent", "rollout"] as const;
 
 // Every gRPC service also listens on a grpc-js port; peers (and the collector) call it there.
-function meshConfig(latencyMs: number, steps: number, ports: Record<string, number>, grpcPorts: Record<string, number>): string {
+// Split (`addresses:`): each instance is started alone (--only) and finds the others there.
+function meshConfig(latencyMs: number, steps: number, ports: Record<string, number>, grpcPorts: Record<string, number>, split = true): string {
   const addresses = SERVICES.map((s) => `  ${s}: ${s === "mock_openai" ? `http://127.0.0.1:${ports[s]}` : `grpc://127.0.0.1:${grpcPorts[s]}`}`).join("\n");
   return `instances:
   mock_openai:
@@ -86,50 +87,12 @@ function meshConfig(latencyMs: number, steps: number, ports: Record<string, numb
     grpc_port: ${grpcPorts.rollout}
     default_agent: weather_agent
     max_in_flight: ${POOL * 2}
-addresses:
-${addresses}
-`;
+${split ? `addresses:\n${addresses}\n` : ""}`;
 }
 
 // The same instances but the mock in one process (they call each other in-process), with a mock of their own
 // in another (a mock shared with the split mesh would hold both meshes' connections: too many files at 16,384).
 const ONE = SERVICES.filter((s) => s !== "mock_openai");
-
-function oneProcessConfig(latencyMs: number, steps: number, ports: Record<string, number>, grpcPorts: Record<string, number>): string {
-  return `instances:
-  mock_openai:
-    kind: mock_model
-    port: ${ports.mock_openai}
-    latency_s: ${latencyMs / 1000}
-    tool_turns: ${steps - 1}
-  policy_model:
-    kind: model
-    port: ${ports.policy_model}
-    grpc_port: ${grpcPorts.policy_model}
-    base_url: http://127.0.0.1:${ports.mock_openai}/v1
-    model: mock
-    pool_connections: ${POOL}
-    max_attempts: 1
-  weather:
-    kind: resources
-    port: ${ports.weather}
-    grpc_port: ${grpcPorts.weather}
-    environment: example_single_tool_call
-  weather_agent:
-    kind: agent
-    port: ${ports.weather_agent}
-    grpc_port: ${grpcPorts.weather_agent}
-    model: policy_model
-    resources: weather
-    max_steps: ${steps}
-  rollout:
-    kind: rollout
-    port: ${ports.rollout}
-    grpc_port: ${grpcPorts.rollout}
-    default_agent: weather_agent
-    max_in_flight: ${POOL * 2}
-`;
-}
 
 async function freePort(): Promise<number> {
   const net = await import("node:net");
@@ -170,7 +133,7 @@ async function startMeshOneProcess(latencyMs: number, steps: number) {
   const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)));
   const grpcPorts = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)));
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "gym-bench-")), "one.yaml");
-  fs.writeFileSync(file, oneProcessConfig(latencyMs, steps, ports, grpcPorts));
+  fs.writeFileSync(file, meshConfig(latencyMs, steps, ports, grpcPorts, false));
   const mock = await startProcess(file, "mock_openai");
   return { rolloutGrpcPort: grpcPorts.rollout!, mock, proc: await startProcess(file, ONE.join(",")) };
 }
