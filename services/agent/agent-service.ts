@@ -1,8 +1,8 @@
 // AgentService: runs one rollout per call with the configured agent kind.
-import { create, type JsonObject } from "@bufbuild/protobuf";
+import { clone, create, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { AgentService, RunStreamResponseSchema, type RunRequest, type RunStreamRequest, type RunStreamResponse } from "../../gen/gymmesh/v1/agent_pb.js";
-import type { Item } from "../../gen/gymmesh/v1/responses_pb.js";
+import { ItemSchema, type Item } from "../../gen/gymmesh/v1/responses_pb.js";
 import type { Task } from "../../gen/gymmesh/v1/task_pb.js";
 import { AsyncQueue } from "../mesh/async-queue.js";
 import { rolloutLine, rowFromJsonText } from "../nemo-gym/rollout-line.js";
@@ -41,7 +41,8 @@ export function createAgentHost(agentDeps: AgentDeps): { impl: ServiceImpl<typeo
     async *runStream(req, ctx): AsyncGenerator<RunStreamResponse> {
       const { task } = taskOf(req, "RunStreamRequest", deps.maxJsonDepth);
       const events = new AsyncQueue<RunStreamResponse>();
-      const onItem = (item: Item) => events.push(create(RunStreamResponseSchema, { event: { case: "item", value: item } }));
+      // A copy: the item stays in the rollout, and the caller owns what it is handed (the in-process transport does not copy).
+      const onItem = (item: Item) => events.push(create(RunStreamResponseSchema, { event: { case: "item", value: clone(ItemSchema, item) } }));
       runRollout(deps, task, rolloutIdOf(req, ctx), { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), onItem }).then(
         (rollout) => {
           events.push(create(RunStreamResponseSchema, { event: { case: "rollout", value: rollout } }));

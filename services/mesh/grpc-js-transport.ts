@@ -6,7 +6,7 @@
 // call's answer records which address served it (peerOf), for sticky
 // sessions (mesh/sticky-sessions.ts).
 import * as grpc from "@grpc/grpc-js";
-import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { create, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { GRPC_JS_OPTIONS, headersFromMetadata, metadataFromHeaders, methodDefinition } from "./grpc-js-definitions.js";
 import { injectIntoMetadata } from "./trace-context.js";
@@ -149,13 +149,25 @@ function listen(call: grpc.Call, received: Received): void {
   call.on("status", (status: grpc.StatusObject) => (received.trailer = status.metadata));
 }
 
-function withHeaders<T extends object>(response: T, received: Received): T & { readonly header: Headers; readonly trailer: Headers } {
+/** The response with its header and trailer (an object literal's getters: far cheaper per call than defineProperties). */
+function withHeaders<T extends { stream: boolean; service: DescService; method: DescMethod; message: unknown }>(
+  response: T,
+  received: Received,
+): T & { readonly header: Headers; readonly trailer: Headers } {
   let header: Headers | undefined;
   let trailer: Headers | undefined;
-  return Object.defineProperties(response, {
-    header: { get: () => (header ??= headersFromMetadata(received.header)), enumerable: true },
-    trailer: { get: () => (trailer ??= headersFromMetadata(received.trailer)), enumerable: true },
-  }) as T & { readonly header: Headers; readonly trailer: Headers };
+  return {
+    stream: response.stream,
+    service: response.service,
+    method: response.method,
+    message: response.message,
+    get header(): Headers {
+      return (header ??= headersFromMetadata(received.header));
+    },
+    get trailer(): Headers {
+      return (trailer ??= headersFromMetadata(received.trailer));
+    },
+  } as T & { readonly header: Headers; readonly trailer: Headers };
 }
 
 /** Writes the caller's messages, waiting when the peer reads slowly; half-closes at the end. */

@@ -1,6 +1,7 @@
 // A leading byte-order mark survives the wire, on every transport, as it does
 // in NeMo Gym's Python (where json.loads then rejects it).
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { getTextEncoding } from "@bufbuild/protobuf/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
 import { ResponseSchema } from "../../gen/gymmesh/v1/responses_pb.js";
@@ -47,6 +48,21 @@ describe("a leading U+FEFF", () => {
       const client = clientFor(ResourcesService, url);
       expect((await client.verify({ task: taskFromJson(row), response: plain })).verdict?.reward, url).toBe(1);
       expect((await client.verify({ task: taskFromJson(row), response: answer })).verdict?.reward, url).toBe(0);
+    }
+  });
+});
+
+describe("the UTF-8 encoder messages use", () => {
+  it("gives TextEncoder's bytes, a leading U+FEFF and lone surrogates (U+FFFD) included", () => {
+    const texts = ["", "plain", "\ufeff{\"a\": 1}", "a\ud800b", "\udc00", "x\ud83d", "\u{1F600} ünï", "\0\u0080\u07ff\u0800\uffff", "long ".repeat(2_000)];
+    for (const text of texts) {
+      expect(Buffer.from(getTextEncoding().encodeUtf8(text)).equals(Buffer.from(new TextEncoder().encode(text))), JSON.stringify(text)).toBe(true);
+      const answer = responseFromJson({ id: text, output: [] });
+      const bytes = toBinary(ResponseSchema, answer);
+      const id = new TextEncoder().encode(text);
+      // Field 1 (id): tag, length, then the string's bytes.
+      expect(Buffer.from(bytes).includes(Buffer.from(id)), JSON.stringify(text)).toBe(true);
+      expect(fromBinary(ResponseSchema, bytes).id).toBe(new TextDecoder("utf-8", { ignoreBOM: true }).decode(id));
     }
   });
 });

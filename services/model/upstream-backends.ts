@@ -1,7 +1,9 @@
 // Model backends behind an OpenAI-compatible HTTP server: one speaking the
 // Responses API natively, one speaking Chat Completions (vLLM-style) with the
-// request and answer converted both ways. Both use the official SDK through
-// an Upstream (pool, retries, timeouts, cancellation).
+// request and answer converted both ways. Both go through an Upstream (pool,
+// retries, timeouts, cancellation): streams through the official SDK, whole
+// answers by Upstream.postText (the SDK's headers and errors, without its
+// per-request cost).
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import OpenAI from "openai";
@@ -48,8 +50,7 @@ function responsesBackend(up: Upstream, o: UpstreamBackendOptions): ModelBackend
     async create(params, options = {}) {
       const { value } = await up.send(options, async (signal) => {
         // The raw body, not the SDK's parsed object: the SDK adds convenience fields (output_text).
-        const raw = await up.client.responses.create(body(params) as never, { signal }).asResponse();
-        return readJson(raw, o.name);
+        return parseJson(await up.postText("/responses", body(params), signal), o.name);
       });
       return value;
     },
@@ -88,8 +89,7 @@ function chatBackend(up: Upstream, o: UpstreamBackendOptions): ModelBackend & { 
     async create(params, options = {}) {
       const request = body(params);
       const { value } = await up.send(options, async (signal) => {
-        const raw = await up.client.chat.completions.create(request as never, { signal }).asResponse();
-        return readJson(raw, o.name);
+        return parseJson(await up.postText("/chat/completions", request, signal), o.name);
       });
       return responseFromChatCompletion(value, assembly(params));
     },
@@ -161,14 +161,8 @@ function checkStreamEnd(up: Upstream, attempt: Attempt, options: GenerateOptions
   if (!complete) throw new ConnectError(`${up.options.name}: the upstream stream ended before the answer was complete`, Code.Unavailable);
 }
 
-/** The body as JSON; a body cut off is a connection failure (retried), a body that is not JSON is not. */
-async function readJson(raw: Response, backend: string): Promise<JsonObject> {
-  let text: string;
-  try {
-    text = await raw.text();
-  } catch (err) {
-    throw new OpenAI.APIConnectionError({ message: `reading the answer failed: ${(err as Error).message}`, cause: err as Error });
-  }
+/** The body as JSON (a body cut off is a connection failure, retried, in `postText`); a body that is not JSON is not retried. */
+function parseJson(text: string, backend: string): JsonObject {
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -133,7 +133,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** Sets a key safely (a JSON key may be "__proto__"). */
 function put(obj: JsonObject, k: string, v: JsonValue): void {
-  Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+  // Plain assignment makes the same own, enumerable, writable property, far faster, for every key but
+  // "__proto__" (an accessor of Object.prototype: assigning it would set the prototype, not a property).
+  if (k === "__proto__") Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else obj[k] = v;
 }
 
 /** A deep copy of a JSON value; throws for anything JSON cannot hold. */

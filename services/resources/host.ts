@@ -2,7 +2,7 @@
 // multi-turn one, EpisodeService (gymnasium-style Reset/Step). Keeps
 // per-session state (dropped on CloseSession/CloseEpisode, at the end of an
 // episode, or after an idle timeout) and validates untrusted tool arguments.
-import { create, type JsonObject } from "@bufbuild/protobuf";
+import { clone, create, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { EpisodeService } from "../../gen/gymmesh/v1/episode_pb.js";
 import { ResourcesService } from "../../gen/gymmesh/v1/resources_pb.js";
@@ -72,7 +72,8 @@ export function createResourcesHost(env: Environment<any>, options: HostOptions 
     },
 
     listTools() {
-      return { tools: toolDefs };
+      // Copies: the in-process transport hands a response over as it is, and the caller may change it.
+      return { tools: toolDefs.map((t) => clone(FunctionToolSchema, t)) };
     },
 
     async callTool(req) {
