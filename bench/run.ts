@@ -74,6 +74,7 @@ function meshConfig(latencyMs: number, steps: number, ports: Record<string, numb
     port: ${ports.weather}
     grpc_port: ${grpcPorts.weather}
     environment: example_single_tool_call
+    max_sessions: ${POOL * 2}
   weather_agent:
     kind: agent
     port: ${ports.weather_agent}
