@@ -20,7 +20,15 @@ export interface EnvironmentMesh {
   close(): Promise<void>;
 }
 
-export async function startEnvironmentMesh(environment: string, file = ENVIRONMENTS_CONFIG): Promise<EnvironmentMesh> {
+export interface EnvironmentMeshOptions {
+  /** The config to take the instances from (default config/environments.yaml). */
+  file?: string;
+  /** Rollout files the mock model replays (what a real model answered), instead of its script. */
+  replay?: string[];
+}
+
+export async function startEnvironmentMesh(environment: string, options: EnvironmentMeshOptions = {}): Promise<EnvironmentMesh> {
+  const { file = ENVIRONMENTS_CONFIG, replay } = options;
   setQuiet(true);
   // No POLICY_* variables: the mock model.
   const config = loadConfig(file, {});
@@ -33,7 +41,7 @@ export async function startEnvironmentMesh(environment: string, file = ENVIRONME
   for (const [name, inst] of Object.entries(config.instances)) {
     const wanted =
       inst.kind === "mock_model" || inst.kind === "model" || resourceNames.has(name) || (inst.kind === "agent" && resourceNames.has(inst.resources));
-    if (wanted) keep[name] = inst;
+    if (wanted) keep[name] = inst.kind === "mock_model" && replay ? { ...inst, replay: { files: replay, unknown: "error" } } : inst;
   }
   const mesh = await startMesh({ ...config, instances: keep });
   const [resourcesName] = resourceNames;

@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code } from "@connectrpc/connect";
@@ -227,42 +226,14 @@ describe("calendar against NeMo Gym's stored rollouts (data/example_rollouts.jso
 describe("calendar through the mesh", () => {
   let replayed: EnvironmentMesh;
   let scripted: EnvironmentMesh;
-  let dir: string;
   beforeAll(async () => {
     // The mock model replays what a real model answered to these conversations on NeMo Gym.
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "calendar-"));
-    const config = path.join(dir, "mesh.yaml");
-    fs.writeFileSync(
-      config,
-      [
-        "instances:",
-        "  mock_openai:",
-        "    kind: mock_model",
-        "    replay:",
-        `      files: [${JSON.stringify(path.join(DATA, "example_rollouts.jsonl"))}]`,
-        "  policy_model:",
-        "    kind: model",
-        "    base_url: mock_openai",
-        "    api_key: none",
-        "    model: mock",
-        "  calendar:",
-        "    kind: resources",
-        "    environment: calendar",
-        "  calendar_simple_agent:",
-        "    kind: agent",
-        "    agent: simple_agent",
-        "    model: policy_model",
-        "    resources: calendar",
-        "",
-      ].join("\n"),
-    );
-    replayed = await startEnvironmentMesh("calendar", config);
+    replayed = await startEnvironmentMesh("calendar", { replay: [path.join(DATA, "example_rollouts.jsonl")] });
     scripted = await startEnvironmentMesh("calendar");
   });
   afterAll(async () => {
     await replayed?.close();
     await scripted?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("scores the replayed answers of the example conversations as NeMo Gym stored them", async () => {

@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code } from "@connectrpc/connect";
@@ -323,44 +322,15 @@ describe("grl_sokoban settings (NeMo Gym's env_config)", () => {
 describe("grl_sokoban through the mesh (mock model)", () => {
   let env: EnvironmentMesh;
   let scripted: EnvironmentMesh;
-  let dir: string;
   beforeAll(async () => {
     // The mock model replays the rollouts a real model recorded on NeMo Gym: a replayed turn is answered
     // only if our observations are the ones the recorded model saw, byte for byte.
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "grl-sokoban-"));
-    const config = path.join(dir, "mesh.yaml");
-    fs.writeFileSync(
-      config,
-      [
-        "instances:",
-        "  mock_openai:",
-        "    kind: mock_model",
-        "    replay:",
-        `      files: [${JSON.stringify(path.join(DATA, "example_rollouts.jsonl"))}]`,
-        "  policy_model:",
-        "    kind: model",
-        "    base_url: mock_openai",
-        "    api_key: none",
-        "    model: mock",
-        "  grl_sokoban:",
-        "    kind: resources",
-        "    environment: grl_sokoban",
-        "  grl_sokoban_gymnasium_agent:",
-        "    kind: agent",
-        "    agent: gymnasium_agent",
-        "    model: policy_model",
-        "    resources: grl_sokoban",
-        "    max_steps: 20",
-        "",
-      ].join("\n"),
-    );
-    env = await startEnvironmentMesh("grl_sokoban", config);
+    env = await startEnvironmentMesh("grl_sokoban", { replay: [path.join(DATA, "example_rollouts.jsonl")] });
     scripted = await startEnvironmentMesh("grl_sokoban");
   });
   afterAll(async () => {
     await env?.close();
     await scripted?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("plays level 1 to success: the board joins the input, each next board the conversation", async () => {

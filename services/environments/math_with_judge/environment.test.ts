@@ -261,7 +261,7 @@ describe("math_with_judge through the mesh", () => {
         "",
       ].join("\n"),
     );
-    judged = await startEnvironmentMesh("math_with_judge", config);
+    judged = await startEnvironmentMesh("math_with_judge", { file: config });
     scripted = await startEnvironmentMesh("math_with_judge");
   });
   afterAll(async () => {
