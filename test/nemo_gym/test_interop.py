@@ -4,6 +4,7 @@ import json
 import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -99,41 +100,52 @@ os.execve(sys.executable, [sys.executable, "app.py"], env)
 """
 
 
-@pytest.fixture(scope="module")
-def gymnasium_mesh(processes) -> dict[str, str]:
-    """Our mesh with the mock model and our example_multi_turn_gymnasium (its NeMo Gym routes /reset and /step)."""
-    config = (
+def environment_mesh_config(environment: str, replay: Path | None = None) -> str:
+    """A mesh of the mock model (replaying `replay` when given), the model and one environment's resources server."""
+    replaying = f"    replay:\n      files: [{json.dumps(str(replay))}]\n" if replay else ""
+    return (
         "instances:\n"
         "  mock_openai:\n"
         "    kind: mock_model\n"
+        f"{replaying}"
         "  policy_model:\n"
         "    kind: model\n"
         "    base_url: mock_openai\n"
         "    model: mock\n"
-        "  example_multi_turn_gymnasium:\n"
+        f"  {environment}:\n"
         "    kind: resources\n"
-        "    environment: example_multi_turn_gymnasium\n"
+        f"    environment: {environment}\n"
     )
-    return serve_mesh(processes, "gymnasium-mesh", config)
+
+
+def start_gymnasium_agent(processes, nemo_gym_root: str, name: str, mesh: dict[str, str], environment: str) -> str:
+    """NeMo Gym's own gymnasium_agent driving our environment and model; returns its URL once it listens."""
+    port = free_port()
+    proc, log = processes.start(
+        [
+            "bash", str(REPO / "scripts" / "nemo-gym-python.sh"), "-c", GYMNASIUM_AGENT,
+            name, str(port),
+            f"{environment}={mesh[environment]}",
+            f"policy_model={mesh['policy_model']}",
+        ],
+        name=name,
+        cwd=REPO,
+        env={**os.environ, "GYM_NEMO_GYM_ROOT": nemo_gym_root},
+    )
+    wait_for_port(port, proc, log, f"NeMo Gym {NEMO_GYM_VERSION} gymnasium_agent")
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def gymnasium_mesh(processes) -> dict[str, str]:
+    """Our mesh with the mock model and our example_multi_turn_gymnasium (its NeMo Gym routes /reset and /step)."""
+    return serve_mesh(processes, "gymnasium-mesh", environment_mesh_config("example_multi_turn_gymnasium"))
 
 
 def test_nemo_gym_gymnasium_agent_runs_on_our_multi_turn_server(processes, nemo_gym_root, gymnasium_mesh):
     # NeMo Gym's own gymnasium_agent: /reset, then a model turn and a /step on our
     # server until terminated; the mock model answers "Hello from the mock model.".
-    port = free_port()
-    proc, log = processes.start(
-        [
-            "bash", str(REPO / "scripts" / "nemo-gym-python.sh"), "-c", GYMNASIUM_AGENT,
-            "nemo_gymnasium_agent", str(port),
-            f"example_multi_turn_gymnasium={gymnasium_mesh['example_multi_turn_gymnasium']}",
-            f"policy_model={gymnasium_mesh['policy_model']}",
-        ],
-        name="nemo_gymnasium_agent",
-        cwd=REPO,
-        env={**os.environ, "GYM_NEMO_GYM_ROOT": nemo_gym_root},
-    )
-    wait_for_port(port, proc, log, f"NeMo Gym {NEMO_GYM_VERSION} gymnasium_agent")
-    agent = f"http://127.0.0.1:{port}"
+    agent = start_gymnasium_agent(processes, nemo_gym_root, "nemo_gymnasium_agent", gymnasium_mesh, "example_multi_turn_gymnasium")
 
     hit = post(agent + "/run", {**GYMNASIUM_ROW, "expected_answer": "MOCK model"})
     output = hit["response"]["output"]
@@ -157,40 +169,13 @@ SOKOBAN_ROWS = [json.loads(line) for line in (SOKOBAN_DATA / "example.jsonl").re
 @pytest.fixture(scope="module")
 def sokoban_mesh(processes) -> dict[str, str]:
     """Our grl_sokoban with a mock model that replays the moves a real model made on NeMo Gym's own server."""
-    config = (
-        "instances:\n"
-        "  mock_openai:\n"
-        "    kind: mock_model\n"
-        "    replay:\n"
-        f"      files: [{json.dumps(str(SOKOBAN_DATA / 'example_rollouts.jsonl'))}]\n"
-        "  policy_model:\n"
-        "    kind: model\n"
-        "    base_url: mock_openai\n"
-        "    model: mock\n"
-        "  grl_sokoban:\n"
-        "    kind: resources\n"
-        "    environment: grl_sokoban\n"
-    )
-    return serve_mesh(processes, "sokoban-mesh", config)
+    return serve_mesh(processes, "sokoban-mesh", environment_mesh_config("grl_sokoban", replay=SOKOBAN_DATA / "example_rollouts.jsonl"))
 
 
 def test_nemo_gym_gymnasium_agent_plays_our_sokoban(processes, nemo_gym_root, sokoban_mesh):
     # The replayed model answers a turn only when the conversation so far (the boards our
     # /reset and /step answered) is byte for byte what NeMo Gym's server showed the real model.
-    port = free_port()
-    proc, log = processes.start(
-        [
-            "bash", str(REPO / "scripts" / "nemo-gym-python.sh"), "-c", GYMNASIUM_AGENT,
-            "nemo_sokoban_agent", str(port),
-            f"grl_sokoban={sokoban_mesh['grl_sokoban']}",
-            f"policy_model={sokoban_mesh['policy_model']}",
-        ],
-        name="nemo_sokoban_agent",
-        cwd=REPO,
-        env={**os.environ, "GYM_NEMO_GYM_ROOT": nemo_gym_root},
-    )
-    wait_for_port(port, proc, log, f"NeMo Gym {NEMO_GYM_VERSION} gymnasium_agent")
-    agent = f"http://127.0.0.1:{port}"
+    agent = start_gymnasium_agent(processes, nemo_gym_root, "nemo_sokoban_agent", sokoban_mesh, "grl_sokoban")
 
     # Level 1: solved on the 10th move (the agent's max_steps is 10).
     solved = post(agent + "/run", SOKOBAN_ROWS[0])
