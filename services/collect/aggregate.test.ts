@@ -62,4 +62,15 @@ describe("aggregate", () => {
     expect(b!.agent_metrics["pass@1/accuracy"]).toBe(100);
     expect(b!.agent_metrics["majority@1/accuracy"]).toBeUndefined();
   });
+
+  it("takes a run of 300,000 rollouts (no stack overflow, linear time)", () => {
+    // 100,000 tasks x 3 repeats
+    const rollouts = Array.from({ length: 300_000 }, (_, i) => line("a", i % 100_000, Math.floor(i / 100_000), i % 4 === 0 ? 1 : 0));
+    rollouts[7]!.reward = 0.5; // not binary: max over the first k
+    const [a] = aggregate(rollouts, []);
+    expect(a!.num_rollouts).toBe(300_000);
+    expect(a!.agent_metrics["max/output_tokens"]).toBe(30);
+    expect(a!.agent_metrics["min/output_tokens"]).toBe(10);
+    expect(a!.agent_metrics["mean/reward"]).toBeCloseTo((75_000 + 0.5) / 300_000, 12);
+  });
 });

@@ -48,6 +48,9 @@ export function majorityScore(votes: { answer: unknown; score: number }[]): numb
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+// Loops, not Math.max(...xs): a spread of a few hundred thousand values overflows the stack.
+const max = (xs: number[]) => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
+const min = (xs: number[]) => xs.reduce((a, b) => (b < a ? b : a), Infinity);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -66,10 +69,13 @@ function std(xs: number[]): number {
 function numericFields(line: JsonObject): Record<string, number> {
   const usage = ((line.response as JsonObject | null)?.usage ?? {}) as JsonObject;
   const fields: Record<string, number> = {};
-  for (const [k, v] of Object.entries({ ...line, ...usage })) {
-    if (k === "_ng_task_index" || k === "_ng_rollout_index") continue;
-    if (typeof v === "number") fields[k] = v;
-    else if (typeof v === "boolean") fields[k] = Number(v);
+  for (const source of [line, usage]) {
+    for (const k in source) {
+      if (k === "_ng_task_index" || k === "_ng_rollout_index") continue;
+      const v = source[k];
+      if (typeof v === "number") fields[k] = v;
+      else if (typeof v === "boolean") fields[k] = Number(v);
+    }
   }
   const total = (line._ng_timings_ms as JsonObject | undefined)?.total;
   if (typeof total === "number") fields._ng_latency_ms = total;
@@ -79,13 +85,17 @@ function numericFields(line: JsonObject): Record<string, number> {
 function stats(lines: JsonObject[]): Record<string, number> {
   const columns = new Map<string, number[]>();
   for (const line of lines) {
-    for (const [k, v] of Object.entries(numericFields(line))) columns.set(k, [...(columns.get(k) ?? []), v]);
+    for (const [k, v] of Object.entries(numericFields(line))) {
+      const column = columns.get(k);
+      if (column) column.push(v);
+      else columns.set(k, [v]);
+    }
   }
   const out: Record<string, number> = {};
   for (const [name, values] of [...columns].sort(([a], [b]) => a.localeCompare(b))) {
     out[`mean/${name}`] = mean(values);
-    out[`max/${name}`] = Math.max(...values);
-    out[`min/${name}`] = Math.min(...values);
+    out[`max/${name}`] = max(values);
+    out[`min/${name}`] = min(values);
     out[`median/${name}`] = median(values);
     out[`std/${name}`] = std(values);
   }
@@ -99,7 +109,7 @@ function passMajority(tasks: JsonObject[][]): Record<string, number> {
     accuracy: Number(l.reward),
     ...(hasAnswers ? { no_answer: l[ANSWER_KEY] === null || l[ANSWER_KEY] === undefined ? 1 : 0 } : {}),
   });
-  const maxK = Math.max(0, ...tasks.map((t) => t.length));
+  const maxK = max([0, ...tasks.map((t) => t.length)]);
   const names = hasAnswers ? ["accuracy", "no_answer"] : ["accuracy"];
   const out: Record<string, number> = {};
   for (let k = 1; k <= maxK; k++) {
@@ -129,7 +139,9 @@ export function aggregate(rollouts: JsonObject[], failures: JsonObject[]): Agent
     const groups = new Map<number, JsonObject[]>();
     for (const line of rollouts.filter((l) => agentOf(l) === agent)) {
       const task = Number(line._ng_task_index);
-      groups.set(task, [...(groups.get(task) ?? []), line]);
+      const group = groups.get(task);
+      if (group) group.push(line);
+      else groups.set(task, [line]);
     }
     const tasks = [...groups.entries()]
       .sort(([a], [b]) => a - b)

@@ -274,13 +274,23 @@ export async function collectFile(options: CollectOptions): Promise<CollectSumma
 
     // One stream at a time; a stream that broke stops taking work (`stream` moved on).
     let stream = 0;
+    // What the current stream has still to send, popped from the end: a new
+    // stream starts with every pending rollout (oldest popped first), a new
+    // task goes in under them. So a send never walks all that is in flight.
+    let unsent: string[] = [];
+    const startStream = () => {
+      unsent = [...pending.keys()].reverse();
+      return ++stream;
+    };
     async function* requests(mine: number): AsyncGenerator<CollectRequest> {
       for (;;) {
         if (mine !== stream || stopping || fatal !== undefined) return;
         // What a broken stream never answered (and what came from the input while streams changed) goes first.
-        for (const [taskId, item] of pending) {
-          if (item.sentOn === mine) continue;
+        while (unsent.length > 0) {
           if (mine !== stream || stopping) return;
+          const taskId = unsent.pop()!;
+          const item = pending.get(taskId);
+          if (!item || item.sentOn === mine) continue; // answered, or sent already
           item.sentOn = mine;
           yield requestOf(taskId, item);
         }
@@ -312,6 +322,7 @@ export async function collectFile(options: CollectOptions): Promise<CollectSumma
           continue;
         }
         pending.set(taskId, { row, repeat, json, sentOn: -1 });
+        unsent.unshift(taskId);
         wake(); // another stream's sender, if streams changed meanwhile
       }
     }
@@ -322,7 +333,7 @@ export async function collectFile(options: CollectOptions): Promise<CollectSumma
       let reconnects = 0;
       for (;;) {
         if (stopping || (exhausted && pending.size === 0)) break;
-        const mine = ++stream;
+        const mine = startStream();
         wake();
         let broken: ConnectError | undefined;
         try {
@@ -335,9 +346,12 @@ export async function collectFile(options: CollectOptions): Promise<CollectSumma
             const { row, repeat, json } = found;
             const ids: JsonObject = { _ng_task_index: row.index, _ng_rollout_index: repeat, agent_ref: { name: result.agent } };
             if (result.outcome.case === "outputLineJson") {
-              const line = JSON.parse(result.outcome.value) as JsonObject;
+              const text = result.outcome.value;
+              const line = JSON.parse(text) as JsonObject;
               const reward = typeof line.reward === "number" ? line.reward : 0;
-              out.append(line);
+              // The server's text as it came (one line, as JSON.stringify writes it): no second encoding.
+              if (text.includes("\n")) out.append(line);
+              else out.appendLine(text);
               written.add(key(row.index, repeat));
               rollouts++;
               rewardSum += reward;

@@ -64,12 +64,17 @@ export class JsonlFile {
   }
 
   append(obj: JsonObject): void {
+    this.appendLine(JSON.stringify(obj));
+  }
+
+  /** Appends JSON text that is already one line (no newline in it). */
+  appendLine(json: string): void {
     try {
       if (this.fd === undefined) {
         this.fd = fs.openSync(this.path, "a");
         this.size = fs.fstatSync(this.fd).size;
       }
-      const bytes = Buffer.from(JSON.stringify(obj) + "\n");
+      const bytes = Buffer.from(json + "\n");
       try {
         writeAll(this.fd, bytes);
       } catch (err) {
