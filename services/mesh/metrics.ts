@@ -33,13 +33,20 @@ export class ServerMetrics {
     this.sessionsOpen = new Gauge({ name: "gym_sessions_open", help: "Environment sessions open now", registers, ...readAtScrape(gauges.sessionsOpen) });
   }
 
+  /** Label objects per RPC and per (RPC, code), made once: prom-client copies and re-checks whatever it is given. */
+  private readonly labelsOf = new Map<string, { rpc: { service: string; method: string }; byCode: Map<string, { service: string; method: string; code: string }> }>();
+
   /** Starts timing one RPC; call the result once with its final code name. */
   observe(service: string, method: string): (code: string) => void {
-    const labels = { service, method };
-    const stop = this.latency.startTimer(labels);
+    const key = `${service}/${method}`;
+    let labels = this.labelsOf.get(key);
+    if (!labels) this.labelsOf.set(key, (labels = { rpc: { service, method }, byCode: new Map() }));
+    const started = performance.now();
     return (code) => {
-      stop();
-      this.requests.inc({ ...labels, code });
+      this.latency.observe(labels.rpc, (performance.now() - started) / 1000);
+      let withCode = labels.byCode.get(code);
+      if (!withCode) labels.byCode.set(code, (withCode = { service, method, code }));
+      this.requests.inc(withCode);
     };
   }
 
