@@ -619,7 +619,7 @@ function parseOptions(): Options {
     .option("--concurrency <list>", "comma-separated", "64,512,4096")
     .option("--latency <list>", "mock model latency in seconds, comma-separated", "0,0.2")
     .option("--repeats <n>", "runs of each system at each point", "3")
-    .option("--rollouts <n>", "rollouts per run (default: max(1000, 2 x concurrency); --smoke: 40)")
+    .option("--rollouts <n>", "rollouts per run (default: max(3000, 2 x concurrency); --smoke: 40)")
     .option("--smoke", "one tiny point (concurrency 8, latency 0, 40 rollouts), one repeat; for CI", false)
     .option("--out <file>", "results file (default bench/vs-nemo-gym.md; --smoke: a temporary file)")
     .option("--keep", "keep the work folder (logs, configs, outputs)", false)
@@ -663,7 +663,7 @@ async function main(): Promise<number> {
   const inFlight = Math.max(MESH_IN_FLIGHT, maxConcurrency);
   const points: Point[] = [];
   let failedToStart = false;
-  const warmup = opts.smoke ? { concurrency: 8, rollouts: 16 } : { concurrency: 64, rollouts: 256 };
+  const warmup = opts.smoke ? { concurrency: 8, rollouts: 16 } : { concurrency: 64, rollouts: 1000 };
   say(`NeMo Gym ${nemoGymVersion} (Python ${pythonVersion}) in ${root}; gym-mesh runs ${gymRunsFrom()}; work folder ${hostDir}`);
 
   try {
@@ -702,7 +702,7 @@ async function main(): Promise<number> {
           }
         }
         for (const concurrency of opts.concurrency) {
-          const rollouts = opts.rollouts ?? Math.max(1000, 2 * concurrency);
+          const rollouts = opts.rollouts ?? Math.max(3000, 2 * concurrency);
           const input = work.at(`in-${rollouts}.jsonl`);
           if (!fs.existsSync(input.host)) fs.writeFileSync(input.host, Array.from({ length: rollouts }, (_, i) => ROWS[i % ROWS.length] + "\n").join(""));
           const point: Point = { latencyS, concurrency, rollouts, runs: { nemo_gym: [], mesh_one: [], mesh_workers: [], mesh_split: [] }, notStarted };
@@ -715,6 +715,9 @@ async function main(): Promise<number> {
               const system = systems[key];
               if (!system || notStarted[key]) continue;
               say(`${latencyS * 1000} ms, concurrency ${concurrency}, ${rollouts} rollouts, repeat ${rep + 1}/${opts.repeats}: ${SYSTEM_NAMES[key]}...`);
+              // A system idle while the others ran has given memory back and cooled: a short run first, not measured.
+              const warm = await runOnce(system, mock.pid!, concurrency, warmInput, warmup.rollouts, work);
+              if (warm.problem) say(`  its run before the measured one: ${warm.problem}`);
               const r = await runOnce(system, mock.pid!, concurrency, input, rollouts, work);
               point.runs[key].push(r);
               const cpu = Object.values(r.cpuMs).reduce((a, b) => a + b, 0);
@@ -759,7 +762,8 @@ ${table(points, opts.repeats)}
 - **CPU ms per rollout**: utime + stime from /proc/PID/stat over that same span, divided by the rollouts of the run, per server process with its children (NeMo Gym: each server \`gym env start\` started, and the \`gym env start\` process itself, which hosts the head server, counted alone; gym-mesh: each \`gym serve\` process). "All servers" is their sum; the shared mock and the collector are separate columns.
 - **Peak memory**: VmHWM from /proc/PID/status at the end of each run, reset before the run (\`echo 5 > /proc/PID/clear_refs\`), so it is that run's peak (the sum over a server's processes); the table has the largest over the repeats.
 - **Same rollouts and mean reward**: every run must write all its rollouts, and each gym-mesh run as many as NeMo Gym's run of the same repeat with the same mean reward (of the \`reward\` of the output lines); otherwise the row says why, and the command exits 1.
-- Before the points, each system runs ${warmup.rollouts} rollouts at concurrency ${warmup.concurrency} (warm-up: imports, JIT, connections), not measured.
+- Before the points, each system runs ${warmup.rollouts} rollouts at concurrency ${warmup.concurrency} (warm-up: imports, JIT, connections), not measured; and before each measured run, the same ${warmup.rollouts} rollouts at the run's concurrency, not measured either: a system that sat idle while the others ran has given its memory back to the operating system and cooled down, which a system in a training run never does (measured here: without it, a gym-mesh run right after a NeMo Gym run took up to 60% more CPU per rollout than the next one).
+- **Rollouts per run**: at least 3,000 (2 x the concurrency above that), so that the start of a run (every rollout starting at once, connection pools filling) and its end (the last rollouts draining) weigh little, as in a long training run; at concurrency 512, NeMo Gym 0.7.0 measured 75 rollouts/s in runs of 1,024 and 95 in runs of 3,000 on this machine, and a run of two waves is mostly ramp for gym-mesh too.
 
 ## NeMo Gym: what ran, with which settings, and why
 
