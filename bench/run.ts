@@ -61,6 +61,9 @@ function meshConfig(latencyMs: number, steps: number, ports: Record<string, numb
     port: ${ports.mock_openai}
     latency_s: ${latencyMs / 1000}
     tool_turns: ${steps - 1}
+    # The bare loop opens a connection per rollout in flight (the default bound is 10,000).
+    limits:
+      max_connections: ${POOL + 1024}
   policy_model:
     kind: model
     port: ${ports.policy_model}
