@@ -38,6 +38,8 @@ const NEMO_GYM_CONFIGS = [
 const NEMO_GYM_PER_HOST = 1024;
 /** gym-mesh's defaults of the model's pool_connections and the rollout service's max_in_flight. */
 const MESH_POOL = 256;
+/** Rollouts per run by default at least: the ramp at a run's start and its drain at the end weigh little. */
+const MIN_ROLLOUTS = 3000;
 const MESH_IN_FLIGHT = 4096;
 
 type SystemKey = "nemo_gym" | "mesh_one" | "mesh_workers" | "mesh_split";
@@ -619,7 +621,7 @@ function parseOptions(): Options {
     .option("--concurrency <list>", "comma-separated", "64,512,4096")
     .option("--latency <list>", "mock model latency in seconds, comma-separated", "0,0.2")
     .option("--repeats <n>", "runs of each system at each point", "3")
-    .option("--rollouts <n>", "rollouts per run (default: max(3000, 2 x concurrency); --smoke: 40)")
+    .option("--rollouts <n>", `rollouts per run (default: max(${MIN_ROLLOUTS}, 2 x concurrency); --smoke: 40)`)
     .option("--smoke", "one tiny point (concurrency 8, latency 0, 40 rollouts), one repeat; for CI", false)
     .option("--out <file>", "results file (default bench/vs-nemo-gym.md; --smoke: a temporary file)")
     .option("--keep", "keep the work folder (logs, configs, outputs)", false)
@@ -702,7 +704,7 @@ async function main(): Promise<number> {
           }
         }
         for (const concurrency of opts.concurrency) {
-          const rollouts = opts.rollouts ?? Math.max(3000, 2 * concurrency);
+          const rollouts = opts.rollouts ?? Math.max(MIN_ROLLOUTS, 2 * concurrency);
           const input = work.at(`in-${rollouts}.jsonl`);
           if (!fs.existsSync(input.host)) fs.writeFileSync(input.host, Array.from({ length: rollouts }, (_, i) => ROWS[i % ROWS.length] + "\n").join(""));
           const point: Point = { latencyS, concurrency, rollouts, runs: { nemo_gym: [], mesh_one: [], mesh_workers: [], mesh_split: [] }, notStarted };
@@ -715,7 +717,7 @@ async function main(): Promise<number> {
               const system = systems[key];
               if (!system || notStarted[key]) continue;
               say(`${latencyS * 1000} ms, concurrency ${concurrency}, ${rollouts} rollouts, repeat ${rep + 1}/${opts.repeats}: ${SYSTEM_NAMES[key]}...`);
-              // A system idle while the others ran has given memory back and cooled: a short run first, not measured.
+              // A system idle while the others ran is slower at first: a short run first, not measured.
               const warm = await runOnce(system, mock.pid!, concurrency, warmInput, warmup.rollouts, work);
               if (warm.problem) say(`  its run before the measured one: ${warm.problem}`);
               const r = await runOnce(system, mock.pid!, concurrency, input, rollouts, work);
@@ -762,8 +764,8 @@ ${table(points, opts.repeats)}
 - **CPU ms per rollout**: utime + stime from /proc/PID/stat over that same span, divided by the rollouts of the run, per server process with its children (NeMo Gym: each server \`gym env start\` started, and the \`gym env start\` process itself, which hosts the head server, counted alone; gym-mesh: each \`gym serve\` process). "All servers" is their sum; the shared mock and the collector are separate columns.
 - **Peak memory**: VmHWM from /proc/PID/status at the end of each run, reset before the run (\`echo 5 > /proc/PID/clear_refs\`), so it is that run's peak (the sum over a server's processes); the table has the largest over the repeats.
 - **Same rollouts and mean reward**: every run must write all its rollouts, and each gym-mesh run as many as NeMo Gym's run of the same repeat with the same mean reward (of the \`reward\` of the output lines); otherwise the row says why, and the command exits 1.
-- Before the points, each system runs ${warmup.rollouts} rollouts at concurrency ${warmup.concurrency} (warm-up: imports, JIT, connections), not measured; and before each measured run, the same ${warmup.rollouts} rollouts at the run's concurrency, not measured either: a system that sat idle while the others ran has given its memory back to the operating system and cooled down, which a system in a training run never does (measured here: without it, a gym-mesh run right after a NeMo Gym run took up to 60% more CPU per rollout than the next one).
-- **Rollouts per run**: at least 3,000 (2 x the concurrency above that), so that the start of a run (every rollout starting at once, connection pools filling) and its end (the last rollouts draining) weigh little, as in a long training run; at concurrency 512, NeMo Gym 0.7.0 measured 75 rollouts/s in runs of 1,024 and 95 in runs of 3,000 on this machine, and a run of two waves is mostly ramp for gym-mesh too.
+- Before the points, each system runs ${warmup.rollouts} rollouts at concurrency ${warmup.concurrency} (warm-up: imports, JIT, connections), not measured; and before each measured run, the same ${warmup.rollouts} rollouts at the run's concurrency, not measured either: on this machine a system that sat idle while the others ran is slower at first (without it, a gym-mesh run right after a NeMo Gym run took up to 60% more CPU per rollout than the next one; the cause is not pinned down: V8 giving its heap back when idle, cold caches).
+- **Rollouts per run** (unless \`--rollouts\` says otherwise): at least 3,000 (2 x the concurrency above that), so that the start of a run (every rollout starting at once, connection pools filling) and its end (the last rollouts draining) weigh little, as in a long training run; at concurrency 512, NeMo Gym 0.7.0 measured 75 rollouts/s in runs of 1,024 and 95 in runs of 3,000 on this machine, and a run of two waves is mostly ramp for gym-mesh too.
 
 ## NeMo Gym: what ran, with which settings, and why
 

@@ -69,13 +69,10 @@ function std(xs: number[]): number {
 function numericFields(line: JsonObject): Record<string, number> {
   const usage = ((line.response as JsonObject | null)?.usage ?? {}) as JsonObject;
   const fields: Record<string, number> = {};
-  for (const source of [line, usage]) {
-    for (const k in source) {
-      if (k === "_ng_task_index" || k === "_ng_rollout_index") continue;
-      const v = source[k];
-      if (typeof v === "number") fields[k] = v;
-      else if (typeof v === "boolean") fields[k] = Number(v);
-    }
+  for (const [k, v] of Object.entries({ ...line, ...usage })) {
+    if (k === "_ng_task_index" || k === "_ng_rollout_index") continue;
+    if (typeof v === "number") fields[k] = v;
+    else if (typeof v === "boolean") fields[k] = Number(v);
   }
   const total = (line._ng_timings_ms as JsonObject | undefined)?.total;
   if (typeof total === "number") fields._ng_latency_ms = total;
